@@ -1,0 +1,466 @@
+# The AT line parser, shared by the library and the emulator: no I/O, no timing.
+#
+# One state machine with two modes. LINE frames bytes into self.line and classifies
+# each complete line in a fixed order: final result -> the running command's expected
+# prefix -> URC table -> unknown. RAW(n) is entered only after a header gave a length
+# (+QSSLRECV:, +QSSLRCV:, +QIRD:) or when the owner asks for it; it counts bytes and
+# never looks for delimiters. Nothing here allocates per byte, per line or per URC.
+from .compat import const
+
+# Events returned by Parser.feed()
+EV_NONE = const(0)  # all input consumed, nothing complete yet
+EV_LINE = const(1)  # a line is in line[0:n], its kind in .kind
+EV_PROMPT = const(2)  # "> " seen at the start of a line
+EV_RAW = const(3)  # a RAW(n) payload has been fully consumed
+EV_OVERFLOW = const(4)  # an over-long line was dropped up to its line end
+
+# Line kinds. Finals are 1..19 (see is_final).
+K_OK = const(1)
+K_ERROR = const(2)
+K_CME = const(3)  # +CME ERROR: <code> / +CMS ERROR: <code>, code in .code
+K_SEND_OK = const(4)
+K_SEND_FAIL = const(5)
+K_CLOSE_OK = const(6)
+K_DEACT_OK = const(7)
+K_CONNECT = const(8)
+K_CONNECT_OK = const(9)
+K_CONNECT_FAIL = const(10)
+K_ALREADY = const(11)
+K_NO_CARRIER = const(12)
+K_RESPONSE = const(20)  # matched the running command's expected prefix
+K_URC_RECV = const(30)  # +QSSLURC: "recv",<cid>,<ssid>
+K_URC_CLOSED = const(31)  # +QSSLURC: "closed",<ssid>
+K_URC_OPEN = const(32)  # +QSSLOPEN: <ssid>,<code>
+K_URC_QIRDI = const(33)  # +QIRDI: <cid>,<sc>,<sid>
+K_URC_TCP_CLOSED = const(34)  # <i>, CLOSED
+K_URC_PDP_DEACT = const(35)  # +PDP DEACT
+K_URC_RDY = const(36)  # RDY
+K_URC_CALL_READY = const(37)  # Call Ready
+K_URC_SMS_READY = const(38)  # SMS Ready
+K_URC_LINK_CLOSED = const(39)  # CLOSED: the transparent link broke
+K_URC_OTHER = const(40)  # a known-harmless URC we do not act on
+K_ECHO = const(50)  # an echoed command line
+K_UNKNOWN = const(60)
+
+# Parser modes
+M_LINE = const(0)
+M_RAW = const(1)
+M_DATA = const(2)  # transparent data mode: the owner reads the ring itself
+
+MAX_FIELDS = const(16)
+
+
+def is_final(kind):
+    return 0 < kind < 20
+
+
+def is_urc(kind):
+    return 30 <= kind < 50
+
+
+# Exact-match finals, also after an "<i>, " prefix. Order: longer first where one is
+# a prefix of another does not matter since matches are exact.
+_FINALS = (
+    (b"OK", K_OK),
+    (b"ERROR", K_ERROR),
+    (b"SEND OK", K_SEND_OK),
+    (b"SEND FAIL", K_SEND_FAIL),
+    (b"CLOSE OK", K_CLOSE_OK),
+    (b"DEACT OK", K_DEACT_OK),
+    (b"CONNECT", K_CONNECT),
+    (b"CONNECT OK", K_CONNECT_OK),
+    (b"CONNECT FAIL", K_CONNECT_FAIL),
+    (b"ALREADY CONNECT", K_ALREADY),
+    (b"NO CARRIER", K_NO_CARRIER),
+)
+
+# Prefix-matched URCs (data, not code). Exact-match ones are in _URC_EXACT.
+_URC_PREFIX = (
+    (b'+QSSLURC: "recv",', K_URC_RECV),
+    (b'+QSSLURC: "closed",', K_URC_CLOSED),
+    (b"+QSSLURC: recv,", K_URC_RECV),
+    (b"+QSSLURC: closed,", K_URC_CLOSED),
+    (b"+QSSLOPEN: ", K_URC_OPEN),
+    (b"+QIRDI: ", K_URC_QIRDI),
+    (b"+PDP DEACT", K_URC_PDP_DEACT),
+    (b"+CPIN: ", K_URC_OTHER),
+    (b"+CFUN: ", K_URC_OTHER),
+    (b"+CGREG: ", K_URC_OTHER),
+    (b"+CREG: ", K_URC_OTHER),
+)
+_URC_EXACT = (
+    (b"RDY", K_URC_RDY),
+    (b"Call Ready", K_URC_CALL_READY),
+    (b"SMS Ready", K_URC_SMS_READY),
+    (b"CLOSED", K_URC_LINK_CLOSED),  # after "<i>, " it means K_URC_TCP_CLOSED
+)
+_CME = b"+CME ERROR:"
+_CMS = b"+CMS ERROR:"
+# Headers that announce a payload of <last field> bytes.
+_RAW_HEADERS = (b"+QSSLRECV:", b"+QSSLRCV:", b"+QIRD:")
+
+
+class Parser:
+    def __init__(self, line_size=256):
+        self.line = bytearray(line_size)
+        self.n = 0  # length of the line in line[]
+        self.pos = 0  # index after the last byte consumed by feed()
+        self.kind = 0
+        self.index = -1  # the <i> of "<i>, CONNECT OK" and friends, else -1
+        self.body = 0  # offset in line[] where the text after "<i>, " starts
+        self.code = 0  # +CME ERROR code
+        self.mode = M_LINE
+        self.expect = None  # prefix of the running command's response lines
+        self.expect_bare = False  # running command answers with unprefixed lines
+        self._drop = False  # inside an over-long line
+        self._skip_lf = False  # last line ended with CR: one LF that follows is its end
+        self._handed = False  # line[] holds a line handed out; the next feed starts anew
+        # RAW(n) state
+        self.raw_left = 0
+        self.raw_len = 0  # length announced by the last header
+        self.raw_dst = None  # where payload goes; None discards it
+        self.raw_pos = 0  # next write offset in raw_dst
+        self.raw_cap = 0  # raw_dst may be written up to here
+        self.raw_dropped = 0  # payload bytes that did not fit raw_dst (this payload)
+        # Counters: loud, never silent.
+        self.unknown = 0
+        self.overflows = 0
+        self.noise = 0
+        # Field offsets of the last split_fields() on line[]
+        self.offs = [0] * (2 * MAX_FIELDS)
+
+    # --- owner controls -------------------------------------------------------
+    def reset(self):
+        """Back to LINE at a line start (after a timeout or a mode switch)."""
+        self.n = 0
+        self.mode = M_LINE
+        self.raw_left = 0
+        self._drop = False
+        self.expect = None
+        self.expect_bare = False
+
+    def set_raw_dst(self, dst, start, cap):
+        """Where the next RAW payload goes: dst[start:cap]."""
+        self.raw_dst = dst
+        self.raw_pos = start
+        self.raw_cap = cap
+        self.raw_dropped = 0
+
+    def start_raw(self, n):
+        """Enter RAW(n) now (the emulator uses this for data after a prompt)."""
+        self.raw_left = n
+        self.raw_len = n
+        self.raw_dropped = 0
+        self.mode = M_RAW if n > 0 else M_LINE
+
+    # --- input ----------------------------------------------------------------
+    def feed(self, buf, i, end):
+        """Consume buf[i:end] up to the first event. Returns the event; self.pos is
+        the index after the last byte consumed."""
+        if self.mode == M_DATA:
+            self.pos = i
+            return EV_NONE
+        line = self.line
+        cap = len(line)
+        if self._handed:
+            self._handed = False
+            self.n = 0
+        n = self.n
+        while i < end:
+            if self.mode == M_RAW:
+                if self._skip_lf:
+                    self._skip_lf = False
+                    if buf[i] == 10:
+                        i += 1
+                        continue
+                i = self._raw(buf, i, end)
+                if self.raw_left == 0:
+                    self.mode = M_LINE
+                    self.n = 0
+                    self.pos = i
+                    return EV_RAW
+                continue
+            c = buf[i]
+            i += 1
+            if c == 13 or c == 10:
+                if c == 10 and self._skip_lf:
+                    self._skip_lf = False
+                    continue
+                self._skip_lf = c == 13
+                if self._drop:
+                    self._drop = False
+                    self.n = 0
+                    self.overflows += 1
+                    self.pos = i
+                    return EV_OVERFLOW
+                if n == 0:
+                    continue
+                self.n = n
+                self.pos = i
+                self._handed = True
+                self._classify()
+                return EV_LINE
+            self._skip_lf = False
+            if c == 0 or c == 0xFF:
+                self.noise += 1
+                continue
+            if self._drop:
+                continue
+            if n == cap:
+                self._drop = True
+                n = 0
+                continue
+            line[n] = c
+            n += 1
+            if c == 32 and n == 2 and line[0] == 62:  # "> "
+                self.n = 0
+                self.pos = i
+                return EV_PROMPT
+        self.n = n
+        self.pos = i
+        return EV_NONE
+
+    def _raw(self, buf, i, end):
+        # Copy by count, byte by byte: a slice copy would allocate a memoryview
+        # (32 bytes on MicroPython) for every chunk.
+        k = end - i
+        left = self.raw_left
+        if k > left:
+            k = left
+        dst = self.raw_dst
+        p = self.raw_pos
+        room = self.raw_cap - p if dst is not None else 0
+        m = k if k < room else room
+        if m > 0:
+            for j in range(i, i + m):
+                dst[p] = buf[j]
+                p += 1
+            self.raw_pos = p
+        if m < k:
+            self.raw_dropped += k - (m if m > 0 else 0)
+        self.raw_left = left - k
+        return i + k
+
+    # --- classification ---------------------------------------------------------
+    def _classify(self):
+        line = self.line
+        n = self.n
+        self.index = -1
+        self.body = 0
+        s = 0
+        # "<i>, CONNECT OK", "<i>,CLOSE OK", "<i>, CLOSED" ...
+        if n >= 3 and 48 <= line[0] <= 57 and line[1] == 44:
+            s = 3 if line[2] == 32 else 2
+            self.index = line[0] - 48
+            self.body = s
+        k = self._match(_FINALS, s)
+        if k:
+            self.kind = k
+            return
+        if s:
+            if self._match(_URC_EXACT, s) == K_URC_LINK_CLOSED:
+                self.kind = K_URC_TCP_CLOSED
+                return
+            self.index = -1
+            self.body = 0
+        if line.startswith(_CME) or line.startswith(_CMS):
+            self.kind = K_CME
+            c = parse_int(line, 11, n)
+            self.code = -1 if c is None else c
+            return
+        for h in _RAW_HEADERS:
+            if line.startswith(h):
+                self._raw_header()
+                ex = self.expect
+                if ex is not None and line.startswith(ex):
+                    self.kind = K_RESPONSE
+                else:
+                    self.kind = K_UNKNOWN
+                    self.unknown += 1
+                return
+        ex = self.expect
+        if ex is not None and not self.expect_bare and line.startswith(ex):
+            self.kind = K_RESPONSE
+            return
+        for pre, k in _URC_PREFIX:
+            if line.startswith(pre):
+                self.kind = k
+                return
+        k = self._match(_URC_EXACT, 0)
+        if k:
+            self.kind = k
+            return
+        if n >= 2 and (line[0] | 32) == 97 and (line[1] | 32) == 116:  # "AT" / "at"
+            self.kind = K_ECHO
+            return
+        if self.expect_bare:
+            self.kind = K_RESPONSE
+            return
+        self.kind = K_UNKNOWN
+        self.unknown += 1
+
+    def _match(self, table, s):
+        line = self.line
+        size = self.n - s
+        for pat, k in table:
+            if len(pat) == size and line.startswith(pat, s):
+                return k
+        return 0
+
+    def _raw_header(self):
+        # Length is the last comma-separated field.
+        line = self.line
+        n = self.n
+        j = n
+        while j > 0 and line[j - 1] != 44:
+            j -= 1
+        v = parse_int(line, j, n)
+        if v is None or v < 0:
+            v = 0
+        self.raw_len = v
+        self.raw_left = v
+        self.raw_dropped = 0
+        if v > 0:
+            self.mode = M_RAW
+
+    # --- field access -------------------------------------------------------------
+    def fields(self, start):
+        """Split line[start:n] into fields (see split_fields); offsets in self.offs."""
+        return split_fields(self.line, start, self.n, self.offs)
+
+    def field_int(self, i, default=None):
+        o = self.offs
+        v = parse_int(self.line, o[2 * i], o[2 * i + 1])
+        return default if v is None else v
+
+    def field_eq(self, i, text):
+        o = self.offs
+        s = o[2 * i]
+        return o[2 * i + 1] - s == len(text) and self.line.startswith(text, s)
+
+    def after(self, prefix):
+        """Offset just past prefix and any spaces, for fields(); -1 when no match."""
+        line = self.line
+        if not line.startswith(prefix):
+            return -1
+        s = len(prefix)
+        while s < self.n and line[s] == 32:
+            s += 1
+        return s
+
+
+def split_fields(buf, start, end, offs):
+    """Quote-aware split of buf[start:end] at commas. Writes (start, end) pairs into
+    offs, quotes and surrounding spaces excluded; returns the field count. A comma
+    inside quotes does not split. An empty input gives 0 fields."""
+    if start >= end:
+        return 0
+    count = 0
+    limit = len(offs) // 2
+    i = start
+    while count < limit:
+        while i < end and buf[i] == 32:
+            i += 1
+        if i < end and buf[i] == 34:
+            i += 1
+            s = i
+            while i < end and buf[i] != 34:
+                i += 1
+            e = i
+            if i < end:
+                i += 1
+            while i < end and buf[i] != 44:
+                i += 1
+        else:
+            s = i
+            while i < end and buf[i] != 44:
+                i += 1
+            e = i
+            while e > s and buf[e - 1] == 32:
+                e -= 1
+        offs[2 * count] = s
+        offs[2 * count + 1] = e
+        count += 1
+        if i >= end:
+            break
+        i += 1  # the comma
+        if i == end:  # trailing comma: one more empty field
+            if count < limit:
+                offs[2 * count] = end
+                offs[2 * count + 1] = end
+                count += 1
+            break
+    return count
+
+
+def parse_int(buf, start, end):
+    """Integer in buf[start:end]: spaces, an optional quote pair, sign, decimal or
+    0x/0X hex. None when it is not a number."""
+    while start < end and buf[start] == 32:
+        start += 1
+    while end > start and buf[end - 1] == 32:
+        end -= 1
+    if end - start >= 2 and buf[start] == 34 and buf[end - 1] == 34:
+        start += 1
+        end -= 1
+    if start >= end:
+        return None
+    neg = False
+    c = buf[start]
+    if c == 45 or c == 43:
+        neg = c == 45
+        start += 1
+        if start >= end:
+            return None
+    if end - start > 2 and buf[start] == 48 and (buf[start + 1] | 32) == 120:
+        v = parse_hex(buf, start + 2, end)
+    else:
+        v = 0
+        for i in range(start, end):
+            c = buf[i] - 48
+            if c < 0 or c > 9:
+                return None
+            v = v * 10 + c
+    if v is None:
+        return None
+    return -v if neg else v
+
+
+def parse_hex(buf, start, end):
+    """Hex digits without prefix (the QSECWRITE checksum). None if not hex."""
+    if start >= end:
+        return None
+    v = 0
+    for i in range(start, end):
+        c = buf[i] | 32
+        if 48 <= c <= 57:
+            c -= 48
+        elif 97 <= c <= 102:
+            c -= 87
+        else:
+            return None
+        v = (v << 4) | c
+    return v
+
+
+def is_ipv4(buf, start, end):
+    """True when buf[start:end] is a dotted quad."""
+    dots = 0
+    digits = 0
+    val = 0
+    for i in range(start, end):
+        c = buf[i]
+        if c == 46:
+            if digits == 0:
+                return False
+            dots += 1
+            digits = 0
+            val = 0
+        elif 48 <= c <= 57:
+            digits += 1
+            val = val * 10 + c - 48
+            if digits > 3 or val > 255:
+                return False
+        else:
+            return False
+    return dots == 3 and digits > 0

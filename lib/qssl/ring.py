@@ -1,0 +1,79 @@
+# Fixed-size receive ring over one preallocated bytearray.
+# The parser consumes straight out of it; it is refilled from the UART at offset 0
+# whenever it is empty (no allocation), and only appends through a memoryview slice
+# when unread bytes are waiting (transparent mode), which is the rare case.
+
+
+class Ring:
+    def __init__(self, size=2048):
+        self.buf = bytearray(size)
+        self.mv = memoryview(self.buf)
+        self.size = size
+        self.head = 0  # first unread byte
+        self.count = 0  # unread bytes
+        self.full_events = 0  # fills that found the ring full while the UART still had data
+        self.overflows = 0  # bytes refused by put() for lack of room (never silent)
+
+    def clear(self):
+        self.head = 0
+        self.count = 0
+
+    def contiguous(self):
+        """Number of unread bytes from head up to the end of the buffer or the data."""
+        end = self.head + self.count
+        return (end if end <= self.size else self.size) - self.head
+
+    def consume(self, n):
+        self.count -= n
+        if self.count == 0:
+            self.head = 0
+        else:
+            self.head += n
+            if self.head >= self.size:
+                self.head -= self.size
+
+    def fill(self, port):
+        """Read what the UART holds, without blocking. Returns bytes added."""
+        avail = port.any()
+        if not avail:
+            return 0
+        if self.count == 0:
+            self.head = 0
+            want = avail if avail < self.size else self.size
+            n = port.readinto(self.buf, want)
+            if n:
+                self.count = n
+                return n
+            return 0
+        tail = self.head + self.count
+        if tail >= self.size:
+            tail -= self.size
+            room = self.head - tail
+        else:
+            room = self.size - tail
+        if room <= 0:
+            self.full_events += 1
+            return 0
+        want = avail if avail < room else room
+        n = port.readinto(self.mv[tail : tail + want], want)
+        if n:
+            self.count += n
+            return n
+        return 0
+
+    def put(self, data):
+        """Append bytes (host side and tests). Bytes that do not fit are counted in
+        overflows and refused; returns how many were taken."""
+        n = len(data)
+        room = self.size - self.count
+        if n > room:
+            self.overflows += n - room
+            n = room
+        tail = self.head + self.count
+        for i in range(n):
+            if tail >= self.size:
+                tail -= self.size
+            self.buf[tail] = data[i]
+            tail += 1
+        self.count += n
+        return n
