@@ -27,6 +27,8 @@ K_CONNECT_OK = const(9)
 K_CONNECT_FAIL = const(10)
 K_ALREADY = const(11)
 K_NO_CARRIER = const(12)
+K_PROMPT = const(18)  # set by the engine when "> " ends a command's first half
+K_REBOOT = const(19)  # set by the engine when a start-up banner ends a command
 K_RESPONSE = const(20)  # matched the running command's expected prefix
 K_URC_RECV = const(30)  # +QSSLURC: "recv",<cid>,<ssid>
 K_URC_CLOSED = const(31)  # +QSSLURC: "closed",<ssid>
@@ -58,48 +60,51 @@ def is_urc(kind):
     return 30 <= kind < 50
 
 
-# Exact-match finals, also after an "<i>, " prefix. Order: longer first where one is
-# a prefix of another does not matter since matches are exact.
-_FINALS = (
-    (b"OK", K_OK),
-    (b"ERROR", K_ERROR),
-    (b"SEND OK", K_SEND_OK),
-    (b"SEND FAIL", K_SEND_FAIL),
-    (b"CLOSE OK", K_CLOSE_OK),
-    (b"DEACT OK", K_DEACT_OK),
-    (b"CONNECT", K_CONNECT),
-    (b"CONNECT OK", K_CONNECT_OK),
-    (b"CONNECT FAIL", K_CONNECT_FAIL),
-    (b"ALREADY CONNECT", K_ALREADY),
-    (b"NO CARRIER", K_NO_CARRIER),
+# Tables are data: parallel tuples of patterns and kinds, walked by index so the
+# walking functions keep small frames (see _exact). Finals match exactly, also after
+# an "<i>, " prefix.
+_FIN_P = (
+    b"OK",
+    b"ERROR",
+    b"SEND OK",
+    b"SEND FAIL",
+    b"CLOSE OK",
+    b"DEACT OK",
+    b"CONNECT",
+    b"CONNECT OK",
+    b"CONNECT FAIL",
+    b"ALREADY CONNECT",
+    b"NO CARRIER",
 )
-
-# Prefix-matched URCs (data, not code). Exact-match ones are in _URC_EXACT.
-_URC_PREFIX = (
-    (b'+QSSLURC: "recv",', K_URC_RECV),
-    (b'+QSSLURC: "closed",', K_URC_CLOSED),
-    (b"+QSSLURC: recv,", K_URC_RECV),
-    (b"+QSSLURC: closed,", K_URC_CLOSED),
-    (b"+QSSLOPEN: ", K_URC_OPEN),
-    (b"+QIRDI: ", K_URC_QIRDI),
-    (b"+PDP DEACT", K_URC_PDP_DEACT),
-    (b"+CPIN: ", K_URC_OTHER),
-    (b"+CFUN: ", K_URC_OTHER),
-    (b"+CGREG: ", K_URC_OTHER),
-    (b"+CREG: ", K_URC_OTHER),
+_FIN_K = bytes((K_OK, K_ERROR, K_SEND_OK, K_SEND_FAIL, K_CLOSE_OK, K_DEACT_OK, K_CONNECT,
+                K_CONNECT_OK, K_CONNECT_FAIL, K_ALREADY, K_NO_CARRIER))
+# URCs matched by prefix
+_URC_P = (
+    b'+QSSLURC: "recv",',
+    b'+QSSLURC: "closed",',
+    b"+QSSLURC: recv,",
+    b"+QSSLURC: closed,",
+    b"+QSSLOPEN: ",
+    b"+QIRDI: ",
+    b"+PDP DEACT",
+    b"+CPIN: ",
+    b"+CFUN: ",
+    b"+CGREG: ",
+    b"+CREG: ",
 )
-_URC_EXACT = (
-    (b"RDY", K_URC_RDY),
-    (b"Call Ready", K_URC_CALL_READY),
-    (b"SMS Ready", K_URC_SMS_READY),
-    (b"CLOSED", K_URC_LINK_CLOSED),  # after "<i>, " it means K_URC_TCP_CLOSED
-)
-_CME = b"+CME ERROR:"
-_CMS = b"+CMS ERROR:"
+_URC_K = bytes((K_URC_RECV, K_URC_CLOSED, K_URC_RECV, K_URC_CLOSED, K_URC_OPEN, K_URC_QIRDI,
+                K_URC_PDP_DEACT, K_URC_OTHER, K_URC_OTHER, K_URC_OTHER, K_URC_OTHER))
+# URCs matched exactly; "CLOSED" after "<i>, " is K_URC_TCP_CLOSED instead
+_URCX_P = (b"RDY", b"Call Ready", b"SMS Ready", b"CLOSED")
+_URCX_K = bytes((K_URC_RDY, K_URC_CALL_READY, K_URC_SMS_READY, K_URC_LINK_CLOSED))
+_ERR_P = (b"+CME ERROR:", b"+CMS ERROR:")
 # Headers that announce a payload of <last field> bytes.
-_RAW_HEADERS = (b"+QSSLRECV:", b"+QSSLRCV:", b"+QIRD:")
+_RAW_P = (b"+QSSLRECV:", b"+QSSLRCV:", b"+QIRD:")
 
 
+# MicroPython keeps a call frame on the C stack only while locals plus value stack fit
+# in 11 words; bigger frames are taken from the heap. The hot functions below are
+# split and written (index loops, few locals, calls with few arguments) to stay under.
 class Parser:
     def __init__(self, line_size=256):
         self.line = bytearray(line_size)
@@ -126,21 +131,20 @@ class Parser:
         self.unknown = 0
         self.overflows = 0
         self.noise = 0
-        # Field offsets of the last split_fields() on line[]
+        # Field offsets of the last fields() on line[]
         self.offs = [0] * (2 * MAX_FIELDS)
 
     # --- owner controls -------------------------------------------------------
     def reset(self):
         """Back to LINE at a line start (after a timeout or a mode switch)."""
         self.n = 0
+        self._handed = False
         self.mode = M_LINE
         self.raw_left = 0
         self._drop = False
-        self.expect = None
-        self.expect_bare = False
 
     def set_raw_dst(self, dst, start, cap):
-        """Where the next RAW payload goes: dst[start:cap]."""
+        """Where the next RAW payload goes: dst[start:cap]. None discards it."""
         self.raw_dst = dst
         self.raw_pos = start
         self.raw_cap = cap
@@ -151,15 +155,21 @@ class Parser:
         self.raw_left = n
         self.raw_len = n
         self.raw_dropped = 0
+        self._skip_lf = False
         self.mode = M_RAW if n > 0 else M_LINE
 
     # --- input ----------------------------------------------------------------
     def feed(self, buf, i, end):
         """Consume buf[i:end] up to the first event. Returns the event; self.pos is
         the index after the last byte consumed."""
-        if self.mode == M_DATA:
-            self.pos = i
-            return EV_NONE
+        if self.mode == M_LINE:
+            return self._feed_line(buf, i, end)
+        if self.mode == M_RAW:
+            return self._feed_raw(buf, i, end)
+        self.pos = i
+        return EV_NONE
+
+    def _feed_line(self, buf, i, end):
         line = self.line
         cap = len(line)
         if self._handed:
@@ -167,19 +177,6 @@ class Parser:
             self.n = 0
         n = self.n
         while i < end:
-            if self.mode == M_RAW:
-                if self._skip_lf:
-                    self._skip_lf = False
-                    if buf[i] == 10:
-                        i += 1
-                        continue
-                i = self._raw(buf, i, end)
-                if self.raw_left == 0:
-                    self.mode = M_LINE
-                    self.n = 0
-                    self.pos = i
-                    return EV_RAW
-                continue
             c = buf[i]
             i += 1
             if c == 13 or c == 10:
@@ -203,94 +200,96 @@ class Parser:
             self._skip_lf = False
             if c == 0 or c == 0xFF:
                 self.noise += 1
-                continue
-            if self._drop:
-                continue
-            if n == cap:
+            elif self._drop:
+                pass
+            elif n == cap:
                 self._drop = True
                 n = 0
-                continue
-            line[n] = c
-            n += 1
-            if c == 32 and n == 2 and line[0] == 62:  # "> "
-                self.n = 0
-                self.pos = i
-                return EV_PROMPT
+            else:
+                line[n] = c
+                n += 1
+                if c == 32 and n == 2 and line[0] == 62:  # "> "
+                    self.n = 0
+                    self.pos = i
+                    return EV_PROMPT
         self.n = n
         self.pos = i
         return EV_NONE
 
-    def _raw(self, buf, i, end):
-        # Copy by count, byte by byte: a slice copy would allocate a memoryview
-        # (32 bytes on MicroPython) for every chunk.
-        k = end - i
-        left = self.raw_left
-        if k > left:
-            k = left
+    def _feed_raw(self, buf, i, end):
+        # Copied by count, byte by byte: a slice copy would allocate a memoryview
+        # (32 bytes on MicroPython) per chunk. The loop runs at ~10 MB/s there.
+        if self._skip_lf:
+            self._skip_lf = False
+            if i < end and buf[i] == 10:
+                i += 1
+        if end - i > self.raw_left:
+            end = i + self.raw_left
+        self.raw_left -= end - i
         dst = self.raw_dst
         p = self.raw_pos
-        room = self.raw_cap - p if dst is not None else 0
-        m = k if k < room else room
-        if m > 0:
-            for j in range(i, i + m):
-                dst[p] = buf[j]
-                p += 1
-            self.raw_pos = p
-        if m < k:
-            self.raw_dropped += k - (m if m > 0 else 0)
-        self.raw_left = left - k
-        return i + k
+        stop = end
+        if dst is None:
+            stop = i
+        elif p + end - i > self.raw_cap:
+            stop = i + self.raw_cap - p
+        self.raw_dropped += end - stop
+        while i < stop:
+            dst[p] = buf[i]
+            i += 1
+            p += 1
+        self.raw_pos = p
+        self.pos = end
+        if self.raw_left:
+            return EV_NONE
+        self.mode = M_LINE
+        self.n = 0
+        self._handed = False
+        return EV_RAW
 
     # --- classification ---------------------------------------------------------
     def _classify(self):
         line = self.line
-        n = self.n
         self.index = -1
         self.body = 0
-        s = 0
         # "<i>, CONNECT OK", "<i>,CLOSE OK", "<i>, CLOSED" ...
-        if n >= 3 and 48 <= line[0] <= 57 and line[1] == 44:
+        if self.n >= 3 and 48 <= line[0] <= 57 and line[1] == 44:
             s = 3 if line[2] == 32 else 2
-            self.index = line[0] - 48
-            self.body = s
-        k = self._match(_FINALS, s)
-        if k:
-            self.kind = k
-            return
-        if s:
-            if self._match(_URC_EXACT, s) == K_URC_LINK_CLOSED:
+            k = self._exact(_FIN_P, s)
+            if k >= 0:
+                self.index = line[0] - 48
+                self.body = s
+                self.kind = _FIN_K[k]
+                return
+            if self._exact(_URCX_P, s) == 3:
+                self.index = line[0] - 48
+                self.body = s
                 self.kind = K_URC_TCP_CLOSED
                 return
-            self.index = -1
-            self.body = 0
-        if line.startswith(_CME) or line.startswith(_CMS):
-            self.kind = K_CME
-            c = parse_int(line, 11, n)
-            self.code = -1 if c is None else c
+        k = self._exact(_FIN_P, 0)
+        if k >= 0:
+            self.kind = _FIN_K[k]
             return
-        for h in _RAW_HEADERS:
-            if line.startswith(h):
-                self._raw_header()
-                ex = self.expect
-                if ex is not None and line.startswith(ex):
-                    self.kind = K_RESPONSE
-                else:
-                    self.kind = K_UNKNOWN
-                    self.unknown += 1
-                return
-        ex = self.expect
-        if ex is not None and not self.expect_bare and line.startswith(ex):
+        if self._prefix(_ERR_P) >= 0:
+            self.kind = K_CME
+            k = parse_int(line, 11, self.n)
+            self.code = -1 if k is None else k
+            return
+        if self._prefix(_RAW_P) >= 0:
+            self._raw_header()
+            return
+        if self.expect is not None and not self.expect_bare and line.startswith(self.expect):
             self.kind = K_RESPONSE
             return
-        for pre, k in _URC_PREFIX:
-            if line.startswith(pre):
-                self.kind = k
-                return
-        k = self._match(_URC_EXACT, 0)
-        if k:
-            self.kind = k
+        k = self._prefix(_URC_P)
+        if k >= 0:
+            self.kind = _URC_K[k]
             return
-        if n >= 2 and (line[0] | 32) == 97 and (line[1] | 32) == 116:  # "AT" / "at"
+        k = self._exact(_URCX_P, 0)
+        if k >= 0:
+            self.kind = _URCX_K[k]
+            return
+        if self.n >= 2 and (line[0] | 32) == 97 and (line[1] | 32) == 116:  # "AT" / "at"
             self.kind = K_ECHO
             return
         if self.expect_bare:
@@ -299,22 +298,34 @@ class Parser:
         self.kind = K_UNKNOWN
         self.unknown += 1
 
-    def _match(self, table, s):
-        line = self.line
+    def _exact(self, pats, s):
+        # Index of the pattern equal to line[s:n], or -1.
         size = self.n - s
-        for pat, k in table:
-            if len(pat) == size and line.startswith(pat, s):
-                return k
-        return 0
+        j = 0
+        while j < len(pats):
+            p = pats[j]
+            if len(p) == size and self.line.startswith(p, s):
+                return j
+            j += 1
+        return -1
+
+    def _prefix(self, pats):
+        # Index of the first pattern line[] starts with, or -1.
+        j = 0
+        while j < len(pats):
+            if self.line.startswith(pats[j]):
+                return j
+            j += 1
+        return -1
 
     def _raw_header(self):
-        # Length is the last comma-separated field.
+        # The payload length is the last comma-separated field. The payload is kept
+        # in step with the stream even when nobody expected it (it is then dropped).
         line = self.line
-        n = self.n
-        j = n
+        j = self.n
         while j > 0 and line[j - 1] != 44:
             j -= 1
-        v = parse_int(line, j, n)
+        v = parse_int(line, j, self.n)
         if v is None or v < 0:
             v = 0
         self.raw_len = v
@@ -322,21 +333,31 @@ class Parser:
         self.raw_dropped = 0
         if v > 0:
             self.mode = M_RAW
+        if self.expect is not None and line.startswith(self.expect):
+            self.kind = K_RESPONSE
+        else:
+            self.kind = K_UNKNOWN
+            self.unknown += 1
 
     # --- field access -------------------------------------------------------------
     def fields(self, start):
         """Split line[start:n] into fields (see split_fields); offsets in self.offs."""
         return split_fields(self.line, start, self.n, self.offs)
 
-    def field_int(self, i, default=None):
+    def field_int(self, i):
+        """Field i of the last fields() as an integer, None if it is not one."""
         o = self.offs
-        v = parse_int(self.line, o[2 * i], o[2 * i + 1])
-        return default if v is None else v
+        return parse_int(self.line, o[2 * i], o[2 * i + 1])
 
     def field_eq(self, i, text):
         o = self.offs
         s = o[2 * i]
         return o[2 * i + 1] - s == len(text) and self.line.startswith(text, s)
+
+    def field_bytes(self, i):
+        """Field i as new bytes (allocates: for cold paths only)."""
+        o = self.offs
+        return bytes(self.line[o[2 * i] : o[2 * i + 1]])
 
     def after(self, prefix):
         """Offset just past prefix and any spaces, for fields(); -1 when no match."""
@@ -349,16 +370,14 @@ class Parser:
         return s
 
 
-def split_fields(buf, start, end, offs):
-    """Quote-aware split of buf[start:end] at commas. Writes (start, end) pairs into
-    offs, quotes and surrounding spaces excluded; returns the field count. A comma
-    inside quotes does not split. An empty input gives 0 fields."""
-    if start >= end:
+def split_fields(buf, i, end, offs):
+    """Quote-aware split of buf[i:end] at commas. Writes (start, end) pairs into offs,
+    quotes and surrounding spaces excluded; returns the field count (at most
+    len(offs) // 2). A comma inside quotes does not split; empty input gives 0."""
+    if i >= end:
         return 0
     count = 0
-    limit = len(offs) // 2
-    i = start
-    while count < limit:
+    while count * 2 < len(offs):
         while i < end and buf[i] == 32:
             i += 1
         if i < end and buf[i] == 34:
@@ -366,31 +385,30 @@ def split_fields(buf, start, end, offs):
             s = i
             while i < end and buf[i] != 34:
                 i += 1
-            e = i
-            if i < end:
-                i += 1
+            offs[2 * count + 1] = i
             while i < end and buf[i] != 44:
                 i += 1
         else:
             s = i
             while i < end and buf[i] != 44:
                 i += 1
-            e = i
-            while e > s and buf[e - 1] == 32:
-                e -= 1
+            offs[2 * count + 1] = _rtrim(buf, s, i)
         offs[2 * count] = s
-        offs[2 * count + 1] = e
         count += 1
         if i >= end:
-            break
+            return count
         i += 1  # the comma
-        if i == end:  # trailing comma: one more empty field
-            if count < limit:
-                offs[2 * count] = end
-                offs[2 * count + 1] = end
-                count += 1
-            break
+        if i == end and count * 2 < len(offs):  # a trailing comma: one more empty field
+            offs[2 * count] = end
+            offs[2 * count + 1] = end
+            return count + 1
     return count
+
+
+def _rtrim(buf, s, e):
+    while e > s and buf[e - 1] == 32:
+        e -= 1
+    return e
 
 
 def parse_int(buf, start, end):
@@ -443,24 +461,24 @@ def parse_hex(buf, start, end):
     return v
 
 
-def is_ipv4(buf, start, end):
-    """True when buf[start:end] is a dotted quad."""
+def is_ipv4(buf, i, end):
+    """True when buf[i:end] is a dotted quad."""
     dots = 0
     digits = 0
     val = 0
-    for i in range(start, end):
-        c = buf[i]
-        if c == 46:
+    while i < end:
+        if buf[i] == 46:
             if digits == 0:
                 return False
             dots += 1
             digits = 0
             val = 0
-        elif 48 <= c <= 57:
+        elif 48 <= buf[i] <= 57:
             digits += 1
-            val = val * 10 + c - 48
+            val = val * 10 + buf[i] - 48
             if digits > 3 or val > 255:
                 return False
         else:
             return False
+        i += 1
     return dots == 3 and digits > 0
