@@ -55,35 +55,40 @@ EHOSTUNREACH = getattr(_errno, "EHOSTUNREACH", 113)
 EALREADY = getattr(_errno, "EALREADY", 114)
 
 
-class _BufferedUart:
-    """Gives a CircuitPython busio.UART or a pyserial port the MicroPython UART
-    shape the engine uses: any(), readinto(buf, n), write(buf, n).
-    Slicing here allocates; MicroPython UARTs and our pty class skip this adapter."""
+class _PortAdapter:
+    """Gives a CircuitPython busio.UART, a pyserial port or the emulator's port the
+    MicroPython stream shape the engine uses: any(), readinto(buf, n), write(buf, off, n).
+    Slicing here allocates; MicroPython UARTs and our pty class do not pass through it."""
 
     def __init__(self, uart):
         self._u = uart
-        self._mv = None
-        self._buf = None
+        self._any = getattr(uart, "any", None)
 
     def any(self):
+        if self._any is not None:
+            return self._any()
         return self._u.in_waiting
 
     def readinto(self, buf, n=-1):
         if n < 0 or n >= len(buf):
-            return self._u.readinto(buf)
-        if buf is not self._buf:
-            self._buf = buf
-            self._mv = memoryview(buf)
-        return self._u.readinto(self._mv[:n])
+            got = self._u.readinto(buf)
+        else:
+            got = self._u.readinto(memoryview(buf)[:n])
+        return got or 0
 
-    def write(self, buf, n=-1):
-        if n < 0 or n >= len(buf):
+    def write(self, buf, off=0, n=-1):
+        if n < 0:
+            n = len(buf) - off
+        if off == 0 and n == len(buf):
             return self._u.write(buf)
-        return self._u.write(memoryview(buf)[:n])
+        return self._u.write(memoryview(buf)[off : off + n])
 
 
 def uart_port(uart):
-    """The UART as the engine wants it. MicroPython's machine.UART already is."""
-    if hasattr(uart, "any"):
+    """The UART as the engine wants it. On MicroPython, machine.UART and files already
+    are streams with write(buf, off, n) and readinto(buf, n)."""
+    import sys
+
+    if sys.implementation.name == "micropython" and hasattr(uart, "any"):
         return uart
-    return _BufferedUart(uart)
+    return _PortAdapter(uart)

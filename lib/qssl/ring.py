@@ -37,14 +37,20 @@ class Ring:
         avail = port.any()
         if not avail:
             return 0
-        if self.count == 0:
-            self.head = 0
-            want = avail if avail < self.size else self.size
-            n = port.readinto(self.buf, want)
-            if n:
-                self.count = n
-                return n
-            return 0
+        if self.count:
+            return self._append(port, avail)
+        self.head = 0
+        if avail > self.size:
+            avail = self.size
+        n = port.readinto(self.buf, avail)
+        if n:
+            self.count = n
+            return n
+        return 0
+
+    def _append(self, port, avail):
+        # Unread bytes are waiting (transparent mode): read behind them, up to the
+        # head or the end of the buffer. The memoryview slice allocates 32 bytes.
         tail = self.head + self.count
         if tail >= self.size:
             tail -= self.size
@@ -54,8 +60,9 @@ class Ring:
         if room <= 0:
             self.full_events += 1
             return 0
-        want = avail if avail < room else room
-        n = port.readinto(self.mv[tail : tail + want], want)
+        if avail > room:
+            avail = room
+        n = port.readinto(self.mv[tail : tail + avail], avail)
         if n:
             self.count += n
             return n
