@@ -1,0 +1,418 @@
+"""The emulator: one worker thread owns all module state.
+
+Host bytes, network events and fault requests arrive on one queue; the worker
+frames command lines with qssl.at.Parser, dispatches them (commands_*.py), and
+queues output records in order (output.Output), so URCs only ever appear between
+records. Input modes: "cmd" (AT lines), "raw" (fixed-length data after "> "),
+"ctrlz" (data ended by Ctrl+Z/ESC), "secwrite" (certificate upload), "data"
+(transparent SSL), "wait" (a transparent open is running; input is held).
+"""
+import datetime
+import queue
+import threading
+import time
+
+from qssl import at
+
+from . import commands_basic, commands_certs, commands_sslcfg, commands_ssl, commands_tcp
+from .faults import Faults
+from .output import Output
+from .port import HostPort
+from .state import State
+from .transcript import Transcript
+
+GUARD = 1.0  # seconds of silence around +++ in transparent mode
+LINE_SIZE = 1024
+
+
+class Request:
+    """One AT command: kind is "exec", "read", "test" or "write"."""
+
+    def __init__(self, name, kind, line, start):
+        self.name = name
+        self.kind = kind
+        self.line = line
+        self.offs = [0] * (2 * at.MAX_FIELDS)
+        self.n = at.split_fields(line, start, len(line), self.offs) if kind == "write" else 0
+
+    def raw(self, i):
+        return self.line[self.offs[2 * i] : self.offs[2 * i + 1]]
+
+    def str(self, i, default=None):
+        if i >= self.n:
+            return default
+        return self.raw(i).decode("latin-1")
+
+    def int(self, i, default=None):
+        if i >= self.n:
+            return default
+        v = at.parse_int(self.line, self.offs[2 * i], self.offs[2 * i + 1])
+        return default if v is None else v
+
+    def given(self, i):
+        return i < self.n and self.offs[2 * i + 1] > self.offs[2 * i]
+
+
+class Emulator:
+    def __init__(self, routes=None, baud=None, echo=True, log=None, local_ip="10.1.83.188"):
+        self.routes = dict(routes or {})
+        self.baud = baud
+        self.local_ip = local_ip
+        self.state = State()
+        self.state.echo = echo
+        self._echo_default = echo
+        self._clock = None
+        self.transcript = Transcript(log) if log else None
+        self._port = HostPort(self._on_host_input)
+        self._sink = self._port.deliver
+        self.out = Output(lambda b: self._sink(b), baud=baud, transcript=self.transcript)
+        self.faults = Faults(self)
+        self._q = queue.Queue()
+        self._thread = None
+        self._running = False
+        self.parser = at.Parser(line_size=LINE_SIZE)
+        self.commands = {}
+        for mod in (commands_basic, commands_sslcfg, commands_certs, commands_ssl, commands_tcp):
+            self.commands.update(mod.COMMANDS)
+        self._reset_io()
+
+    # --- public API -------------------------------------------------------------------
+    @property
+    def clock(self):
+        if self._clock is None:
+            return datetime.datetime.now(datetime.timezone.utc)
+        return self._clock
+
+    @clock.setter
+    def clock(self, value):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        self._clock = value
+
+    def port(self):
+        return self._port
+
+    def set_sink(self, sink):
+        """Send output somewhere else than the in-process port (the pty)."""
+        self._sink = sink
+
+    def start(self):
+        if self._running:
+            return
+        self._running = True
+        self.out.start()
+        self._thread = threading.Thread(target=self._run, name="quecsim-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        if not self._running:
+            return
+        self.call(self._close_all)
+        self._q.put(("stop",))
+        self._thread.join(3)
+        self._running = False
+        self.out.stop()
+        if self.transcript:
+            self.transcript.close()
+
+    def boot(self):
+        self.call(self._banner)
+
+    def call(self, fn, *args, wait=True):
+        """Run fn(*args) on the worker thread (faults, boot)."""
+        if not self._running or threading.current_thread() is self._thread:
+            return fn(*args)
+        done = threading.Event()
+        box = []
+
+        def job():
+            try:
+                box.append(fn(*args))
+            finally:
+                done.set()
+
+        self._q.put(("call", job))
+        if wait:
+            done.wait(5)
+        return box[0] if box else None
+
+    # --- output helpers (worker thread) ---------------------------------------------------
+    def emit(self, data, log=None):
+        self.out.emit(data, log)
+
+    def line(self, text):
+        if isinstance(text, str):
+            text = text.encode("latin-1")
+        self.emit(b"\r\n" + text + b"\r\n")
+
+    def ok(self):
+        self.line("OK")
+
+    def error(self):
+        self.line("ERROR")
+
+    def cme(self, code):
+        if self.state.cmee == 0:
+            self.error()
+        else:
+            self.line("+CME ERROR: %d" % code)
+
+    def urc(self, text):
+        self.line(text)
+
+    def _banner(self):
+        for t in ("RDY", "Call Ready", "SMS Ready"):
+            self.line(t)
+
+    # --- routing --------------------------------------------------------------------------
+    def route(self, host, port):
+        t = self.routes.get((host, port))
+        if t is None:
+            t = self.routes.get((host.lower(), port))
+        if t is not None:
+            return (t[0], int(t[1]))
+        parts = host.split(".")
+        if len(parts) == 4 and parts[0] == "127" and all(p.isdigit() for p in parts):
+            return (host, port)
+        return None
+
+    # --- worker -----------------------------------------------------------------------------
+    def _reset_io(self):
+        self.mode = "cmd"
+        self.inbuf = bytearray()
+        self.parser.reset()
+        self.pending = None  # what a data phase is for (dict)
+        self.data_conn = None  # the transparent connection
+        self.esc = bytearray()  # "+" bytes held in data mode
+        self.esc_deadline = None
+        self.last_in = 0.0
+        self.timers = []  # (deadline, fn)
+
+    def _on_host_input(self, data):
+        self._q.put(("in", bytes(data), time.monotonic()))
+
+    def post(self, ev):
+        self._q.put(ev)
+
+    def add_timer(self, delay, fn):
+        self.timers.append((time.monotonic() + delay, fn))
+
+    def _run(self):
+        while True:
+            now = time.monotonic()
+            due = [t for t in self.timers if t[0] <= now]
+            if due:
+                self.timers = [t for t in self.timers if t[0] > now]
+                for _, fn in due:
+                    fn()
+                continue
+            deadlines = [t[0] for t in self.timers]
+            if self.esc_deadline is not None:
+                deadlines.append(self.esc_deadline)
+            timeout = max(0.0, min(deadlines) - now) if deadlines else 0.5
+            try:
+                ev = self._q.get(timeout=timeout)
+            except queue.Empty:
+                ev = None
+            if ev is None:
+                self._check_escape()
+                continue
+            kind = ev[0]
+            if kind == "stop":
+                return
+            try:
+                if kind == "in":
+                    self._input(ev[1], ev[2])
+                elif kind == "call":
+                    ev[1]()
+                else:
+                    commands_ssl.on_net_event(self, ev)
+            except Exception:  # noqa: BLE001 - the module must survive a bug in one command
+                import traceback
+
+                traceback.print_exc()
+                self.mode = "cmd"
+                self.error()
+            self._check_escape()
+
+    def _input(self, data, t):
+        gap = t - self.last_in
+        self.last_in = t
+        if self.mode == "data":
+            self._data_input(data, gap, t)
+            return
+        self.inbuf += data
+        self.process_input()
+
+    def process_input(self):
+        """Consume inbuf according to the mode, as far as possible."""
+        p = self.parser
+        while self.inbuf and self.mode != "wait":
+            buf = self.inbuf
+            if self.mode in ("cmd", "raw"):
+                ev = p.feed(buf, 0, len(buf))
+                used = p.pos
+                if self.transcript and used:
+                    self.transcript.host(bytes(buf[:used]))
+                del buf[:used]
+                if ev == at.EV_LINE:
+                    self._on_line(bytes(p.line[: p.n]))
+                elif ev == at.EV_RAW:
+                    self.mode = "cmd"
+                    pend, self.pending = self.pending, None
+                    pend["done"](self, bytes(pend["buf"][: pend["len"]]))
+                elif ev == at.EV_OVERFLOW:
+                    self.error()
+                elif ev == at.EV_NONE:
+                    break
+            elif self.mode == "ctrlz":
+                self._ctrlz_input()
+            elif self.mode == "secwrite":
+                commands_certs.secwrite_input(self)
+            elif self.mode == "data":
+                data = bytes(buf)
+                del buf[:]
+                self._data_input(data, 0.0, time.monotonic())
+            else:
+                break
+
+    # --- data phases ----------------------------------------------------------------------------
+    def prompt_raw(self, n, done):
+        """Answer "> " and take exactly n bytes; then done(emu, data)."""
+        buf = bytearray(n)
+        self.pending = {"buf": buf, "len": n, "done": done}
+        self.parser.set_raw_dst(buf, 0, n)
+        self.parser.start_raw(n)
+        self.mode = "raw"
+        self.emit(b"> ")
+
+    def prompt_ctrlz(self, limit, done):
+        """Answer "> " and take bytes until Ctrl+Z (send) or ESC (cancel)."""
+        self.pending = {"buf": bytearray(), "limit": limit, "done": done}
+        self.mode = "ctrlz"
+        self.emit(b"> ")
+
+    def _ctrlz_input(self):
+        buf = self.inbuf
+        pend = self.pending
+        for i in range(len(buf)):
+            c = buf[i]
+            if c == 0x1A or c == 0x1B:
+                if self.transcript:
+                    self.transcript.host(bytes(buf[: i + 1]))
+                pend["buf"] += buf[:i]
+                del buf[: i + 1]
+                self.mode = "cmd"
+                self.pending = None
+                self.parser.reset()
+                if c == 0x1B:
+                    self.ok()
+                elif len(pend["buf"]) > pend["limit"] or not pend["buf"]:
+                    self.error()
+                else:
+                    pend["done"](self, bytes(pend["buf"]))
+                return
+        if self.transcript:
+            self.transcript.host(bytes(buf))
+        pend["buf"] += buf
+        del buf[:]
+
+    def enter_data(self, conn):
+        self.mode = "data"
+        self.data_conn = conn
+        self.esc = bytearray()
+        self.esc_deadline = None
+        self.last_in = time.monotonic()
+        if conn.rx:
+            data = bytes(conn.rx)
+            del conn.rx[:]
+            self.emit(data)
+
+    def leave_data(self):
+        self.mode = "cmd"
+        self.esc = bytearray()
+        self.esc_deadline = None
+        self.parser.reset()
+
+    def _data_input(self, data, gap, t):
+        if self.transcript:
+            self.transcript.host(data)
+        conn = self.data_conn
+        if self.esc or (gap >= GUARD and data[:1] == b"+"):
+            cand = self.esc + data
+            if len(cand) <= 3 and cand == b"+" * len(cand):
+                self.esc = bytearray(cand)
+                self.esc_deadline = t + GUARD if len(cand) == 3 else t + GUARD
+                return
+            data = bytes(cand)
+            self.esc = bytearray()
+            self.esc_deadline = None
+        if conn is not None and conn.state == "CONNECTED":
+            conn.send(data)
+
+    def _check_escape(self):
+        if self.esc_deadline is None or time.monotonic() < self.esc_deadline:
+            return
+        held = bytes(self.esc)
+        self.esc = bytearray()
+        self.esc_deadline = None
+        if self.mode != "data":
+            return
+        if held == b"+++":
+            self.leave_data()
+            self.ok()
+        elif self.data_conn is not None and self.data_conn.state == "CONNECTED":
+            self.data_conn.send(held)
+
+    # --- command lines ------------------------------------------------------------------------------
+    def _on_line(self, line):
+        if self.state.echo:
+            self.emit(line + b"\r")
+        if len(line) < 2 or line[:2].upper() != b"AT":
+            return  # not a command: a module ignores it
+        body = line[2:]
+        if not body:
+            self.ok()
+            return
+        c = body[:1].upper()
+        if c in (b"+", b"&", b"$"):
+            i = 1
+            while i < len(body) and body[i : i + 1] not in (b"=", b"?"):
+                i += 1
+            name = body[:i].upper().strip().decode("latin-1")
+            rest = body[i:]
+            if rest == b"":
+                kind, start = "exec", 0
+            elif rest == b"?":
+                kind, start = "read", 0
+            elif rest == b"=?":
+                kind, start = "test", 0
+            elif rest[:1] == b"=":
+                kind, start = "write", 2 + i + 1
+            else:
+                self.error()
+                return
+            h = self.commands.get(name)
+            if h is None:
+                self.error()
+                return
+            h(self, Request(name, kind, line, start))
+            return
+        h = self.commands.get("basic")
+        h(self, body)
+
+    # --- shutdown / reboot ------------------------------------------------------------------------------
+    def _close_all(self):
+        for conn in list(self.state.sockets.values()):
+            conn.close()
+        for conn in list(self.state.sockets.values()):
+            conn.join(1)
+        self.state.sockets.clear()
+
+    def reboot(self):
+        self._close_all()
+        self.out.flush_pending()
+        self.state.reset()
+        self.state.echo = self._echo_default
+        self._reset_io()
+        self._banner()
