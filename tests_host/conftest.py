@@ -232,12 +232,15 @@ LOCAL_IP = "10.1.83.188"
 BANNER = b"\r\nRDY\r\n\r\nCall Ready\r\n\r\nSMS Ready\r\n"
 
 
-class EmuRoutes(dict):
-    """Route table shared with the emulator; tests add entries with `add`."""
+class EmuRoutes:
+    """The emulator's route table; tests add entries while it runs."""
+
+    def __init__(self, emu):
+        self.emu = emu
 
     def add(self, name, port, server_or_port):
         real = server_or_port if isinstance(server_or_port, int) else server_or_port.port
-        self[(name, port)] = ("127.0.0.1", real)
+        self.emu.routes[(name, port)] = ("127.0.0.1", real)
 
 
 def make_emulator(routes=None, echo=True, **kw):
@@ -253,8 +256,8 @@ def raw_emu():
 
     Yields (emu, at, routes). Routes can be added while it runs (routes.add).
     """
-    routes = EmuRoutes()
-    emu = make_emulator(routes)
+    emu = make_emulator()
+    routes = EmuRoutes(emu)
     emu.start()
     try:
         emu.boot()

@@ -64,7 +64,7 @@ def test_write_read_delete_ram(at, pki):
 
 
 def test_write_odd_length_and_binary(at):
-    data = bytes(range(256)) * 3 + b"\x1a\x1b\r\n\x00+"  # odd length, every byte value
+    data = bytes(range(256)) * 3 + b"\x1a\x1b\r\n\x00+-"  # odd length, every byte value
     assert len(data) % 2 == 1
     upload(at, "RAM:blob.bin", data)
     # Tiny files, including one byte (the minimum).
