@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Run the MicroPython unix port on a pty and expose a second pty at a path.
+
+    python tools/mpbridge.py /tmp/mp [--micropython PATH] [--ready-timeout S]
+
+This does what `socat PTY,link=/tmp/mp,raw,echo=0 EXEC:micropython,pty,raw,echo=0`
+does, in plain Python: the child gets a raw pty as its controlling terminal, the
+user side is another raw pty whose slave name is symlinked at the given path, and
+bytes are copied both ways. It ends when the child exits or on SIGTERM/SIGINT,
+removing the link. `mpremote connect /tmp/mp resume ...` then talks to the child
+(without `resume` mpremote's soft reset would end the unix process).
+
+Prints one line "READY <path>" on stdout once the link exists.
+"""
+import argparse
+import errno
+import os
+import pty
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tty
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def find_micropython():
+    """The `micropython` next to this Python (the venv), else on PATH."""
+    cand = os.path.join(os.path.dirname(sys.executable), "micropython")
+    if os.access(cand, os.X_OK):
+        return cand
+    return shutil.which("micropython")
+
+
+def _raw_pty():
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    return master, slave
+
+
+def _write_all(fd, data):
+    while data:
+        try:
+            n = os.write(fd, data)
+        except BlockingIOError:
+            select.select([], [fd], [], 1.0)
+            continue
+        data = data[n:]
+
+
+class Bridge:
+    def __init__(self, link, micropython=None, cwd=None):
+        self.link = link
+        self.exe = micropython or find_micropython()
+        if not self.exe:
+            raise FileNotFoundError("micropython binary not found (venv bin or PATH)")
+        self.cwd = cwd
+        self.child = None
+        self._stop = False
+
+    def start(self):
+        # Child side: micropython's stdin/stdout/stderr on a raw pty it owns as ctty.
+        self.cm, cs = _raw_pty()
+        self.child = subprocess.Popen(
+            [self.exe], stdin=cs, stdout=cs, stderr=cs, cwd=self.cwd,
+            start_new_session=True, close_fds=True)
+        os.close(cs)
+        # User side: keep our own slave fd open so the master never sees a hangup
+        # when a client (mpremote) closes the port between runs.
+        self.um, self.us = _raw_pty()
+        name = os.ttyname(self.us)
+        try:
+            os.unlink(self.link)
+        except FileNotFoundError:
+            pass
+        os.symlink(name, self.link)
+        for fd in (self.cm, self.um):
+            os.set_blocking(fd, False)
+
+    def stop(self, *_):
+        self._stop = True
+
+    def run(self):
+        try:
+            while not self._stop:
+                if self.child.poll() is not None:
+                    break
+                try:
+                    r, _, _ = select.select([self.cm, self.um], [], [], 0.2)
+                except InterruptedError:
+                    continue
+                if self.cm in r:
+                    data = self._read(self.cm)
+                    if data is None:
+                        break  # child side closed: the process is gone
+                    if data:
+                        _write_all(self.um, data)
+                if self.um in r:
+                    data = self._read(self.um)
+                    if data:
+                        _write_all(self.cm, data)
+        finally:
+            self.close()
+        return self.child.returncode if self.child.returncode is not None else 0
+
+    @staticmethod
+    def _read(fd):
+        try:
+            return os.read(fd, 4096)
+        except BlockingIOError:
+            return b""
+        except OSError as e:
+            if e.errno == errno.EIO:
+                return None
+            raise
+
+    def close(self):
+        try:
+            if os.path.islink(self.link):
+                os.unlink(self.link)
+        except OSError:
+            pass
+        if self.child is not None and self.child.poll() is None:
+            self.child.terminate()
+            try:
+                self.child.wait(2)
+            except subprocess.TimeoutExpired:
+                self.child.kill()
+                self.child.wait(2)
+        for fd in ("cm", "um", "us"):
+            v = getattr(self, fd, None)
+            if v is not None:
+                try:
+                    os.close(v)
+                except OSError:
+                    pass
+                setattr(self, fd, None)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("link", help="path of the symlink to the user-side pty, e.g. /tmp/mp")
+    ap.add_argument("--micropython", default=None, help="the unix port binary")
+    ap.add_argument("--cwd", default=None, help="working directory of the child")
+    a = ap.parse_args(argv)
+    b = Bridge(a.link, a.micropython, a.cwd)
+    signal.signal(signal.SIGTERM, b.stop)
+    signal.signal(signal.SIGINT, b.stop)
+    b.start()
+    print("READY", a.link, flush=True)
+    return b.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
