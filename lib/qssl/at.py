@@ -51,6 +51,10 @@ M_DATA = const(2)  # transparent data mode: the owner reads the ring itself
 
 MAX_FIELDS = const(16)
 
+# Pass as the expected prefix for commands that answer with unprefixed lines
+# (AT+QILOCIP, ATI): those lines then come out as K_RESPONSE, after URCs are ruled out.
+BARE = b"<bare>"
+
 
 def is_final(kind):
     return 0 < kind < 20

@@ -32,12 +32,25 @@ except ImportError:
         time.sleep(ms / 1000)
 
 
+import sys
+
+# Socket classes derive from io.IOBase on MicroPython so select.poll and asyncio can
+# call their ioctl(); CPython's IOBase would add file semantics we do not want.
+if sys.implementation.name == "micropython":
+    from io import IOBase
+else:
+
+    class IOBase:
+        pass
+
+
 try:
     import errno as _errno
 except ImportError:  # very old MicroPython
     import uerrno as _errno
 
 # Linux numbers as fallback; boards that have the name use their own.
+ENOENT = getattr(_errno, "ENOENT", 2)
 EIO = getattr(_errno, "EIO", 5)
 EAGAIN = getattr(_errno, "EAGAIN", 11)
 ENOMEM = getattr(_errno, "ENOMEM", 12)
@@ -87,8 +100,6 @@ class _PortAdapter:
 def uart_port(uart):
     """The UART as the engine wants it. On MicroPython, machine.UART and files already
     are streams with write(buf, off, n) and readinto(buf, n)."""
-    import sys
-
     if sys.implementation.name == "micropython" and hasattr(uart, "any"):
         return uart
     return _PortAdapter(uart)

@@ -88,6 +88,7 @@ class Engine:
     def run(self, timeout_ms, expect=None):
         """Send the formatted command and wait for its final result."""
         self.p.expect = expect
+        self.p.expect_bare = expect is at.BARE
         self.final = 0
         self.busy = True
         self.hold = False
@@ -180,7 +181,11 @@ class Engine:
             if self.debug is not None:
                 self._log(b"<< ", p.line, p.n)
             k = p.kind
-            if k < 20:
+            if p.index >= 0 and (k == at.K_CONNECT_OK or k == at.K_CONNECT_FAIL or k == at.K_ALREADY):
+                # "<i>, CONNECT OK" is the late result of AT+QIOPEN, not a final
+                if self.on_urc is not None:
+                    self.on_urc(p)
+            elif k < 20:
                 self._final(k)
             elif k == at.K_RESPONSE:
                 if self.on_line is not None:

@@ -1,0 +1,111 @@
+# The module's certificate store: AT+QSECWRITE / QSECREAD / QSECDEL, with the names
+# and size limits of the application note checked before anything is sent.
+from .compat import const, EINVAL, EIO, ENOENT
+from .errors import ATError
+from . import at
+
+_RAM_MAX = const(32768)
+_NVRAM_MAX = const(2017)
+_NVRAM_NAMES = ("CA0", "CC0", "CK0")
+
+
+def checksum(data):
+    """The QSECWRITE checksum (ERRATA 15): XOR of the data as 16-bit big-endian words;
+    an odd last byte is the high byte of a word whose low byte is 0."""
+    x = 0
+    n = len(data)
+    for i in range(0, n - 1, 2):
+        x ^= (data[i] << 8) | data[i + 1]
+    if n & 1:
+        x ^= data[n - 1] << 8
+    return x
+
+
+def check_name(name, size=None):
+    """Raise OSError(EINVAL) unless name (and size) are what the module accepts:
+    "RAM:<file>" up to 32768 bytes, "NVRAM:CA0|CC0|CK0" up to 2017 bytes."""
+    if name.startswith("RAM:") and len(name) > 4:
+        limit = _RAM_MAX
+    elif name.startswith("NVRAM:") and name[6:] in _NVRAM_NAMES:
+        limit = _NVRAM_MAX
+    else:
+        raise OSError(EINVAL, 'certificate names are "RAM:<file>" or "NVRAM:CA0|CC0|CK0": ' + name)
+    if '"' in name or len(name) > 80:
+        raise OSError(EINVAL, "bad certificate name: " + name)
+    if size is not None and not 1 <= size <= limit:
+        raise OSError(EINVAL, "%s takes 1..%d bytes, not %d" % (name, limit, size))
+
+
+def write(modem, name, data, timeout_s=100):
+    """Upload data under name (deleting an old file of that name first), then compare
+    the size and checksum the module reports with our own. Returns the checksum."""
+    check_name(name, len(data))
+    if not 3 <= timeout_s <= 200:
+        raise OSError(EINVAL, "QSECWRITE timeout is 3..200 s")
+    e = modem.eng
+    _delete(e, name)  # the module refuses to overwrite (ERRATA 16)
+    e.begin(b"AT+QSECWRITE=")
+    e.add_quoted(name.encode())
+    e.add_byte(44)
+    e.add_int(len(data))
+    e.add_byte(44)
+    e.add_int(timeout_s)
+    kind = e.run(5000, b"+QSECWRITE:")
+    if kind != at.K_CONNECT:
+        e.fail(kind)
+    # Data mode until <filesize> bytes: written raw, never into the transcript.
+    if e.debug is not None:
+        e.debug.write(b">> <%d bytes of %s>\n" % (len(data), name.encode()))
+    e.write(data, 0, len(data))
+    result = []
+    e.on_line = lambda p: result.append((p.fields(p.after(b"+QSECWRITE:")), p.field_int(0), _hex(p)))
+    e.p.expect = b"+QSECWRITE:"
+    kind = e.wait(timeout_s * 1000 + 5000)
+    e.check(kind)
+    want = checksum(data)
+    if not result or result[0][1] != len(data) or result[0][2] != want:
+        got = result[0] if result else None
+        raise OSError(
+            EIO,
+            "upload of %s corrupted: sent %d bytes checksum %x, module reports %s"
+            % (name, len(data), want, "nothing" if got is None else "%s bytes checksum %s" % (got[1], "?" if got[2] is None else "%x" % got[2])),
+        )
+    return want
+
+
+def _hex(p):
+    o = p.offs
+    return at.parse_hex(p.line, o[2], o[3])
+
+
+def read(modem, name):
+    """AT+QSECREAD: (good, checksum). ERRATA 17: only good is a verdict."""
+    check_name(name)
+    e = modem.eng
+    out = []
+    e.on_line = lambda p: out.append((p.fields(p.after(b"+QSECREAD:")), p.field_int(0), _hex(p)))
+    e.begin(b"AT+QSECREAD=")
+    e.add_quoted(name.encode())
+    kind = e.run(5000, b"+QSECREAD:")
+    if kind == at.K_CME:
+        raise ATError(bytes(e.cmd[: e.cmdlen]), e.p.code, ENOENT)
+    e.check(kind)
+    if not out:
+        raise OSError(EIO, "no +QSECREAD answer")
+    return out[0][1] == 1, out[0][2]
+
+
+def delete(modem, name):
+    """AT+QSECDEL; raises ATError (ENOENT) if the module has no such file."""
+    check_name(name)
+    kind = _delete(modem.eng, name)
+    if kind == at.K_CME:
+        e = modem.eng
+        raise ATError(bytes(e.cmd[: e.cmdlen]), e.p.code, ENOENT)
+    modem.eng.check(kind)
+
+
+def _delete(e, name):
+    e.begin(b"AT+QSECDEL=")
+    e.add_quoted(name.encode())
+    return e.run(5000)

@@ -1,0 +1,29 @@
+# CircuitPython's socket pool shape (adafruit_connection_manager / adafruit_requests):
+# getaddrinfo, socket(af, type, proto) and the constants. The module resolves names
+# itself when it opens a connection, so getaddrinfo hands the name straight back.
+from .compat import const, EINVAL
+
+AF_INET = const(2)
+SOCK_STREAM = const(1)
+IPPROTO_TCP = const(6)
+SOL_SOCKET = const(1)
+SO_REUSEADDR = const(2)
+
+
+class SocketPool:
+    AF_INET = AF_INET
+    SOCK_STREAM = SOCK_STREAM
+    IPPROTO_TCP = IPPROTO_TCP
+    SOL_SOCKET = SOL_SOCKET
+    SO_REUSEADDR = SO_REUSEADDR
+
+    def __init__(self, modem):
+        self._modem = modem
+
+    def getaddrinfo(self, host, port, family=0, type=0, proto=0, flags=0):
+        return [(AF_INET, SOCK_STREAM, IPPROTO_TCP, "", (host, port))]
+
+    def socket(self, family=AF_INET, type=SOCK_STREAM, proto=IPPROTO_TCP):
+        if family != AF_INET or type != SOCK_STREAM:
+            raise OSError(EINVAL, "the module offers AF_INET stream sockets only")
+        return self._modem.tcp_socket()

@@ -1,0 +1,52 @@
+# SSL sockets in non-transparent mode: AT+QSSLOPEN / QSSLSEND / QSSLRECV / QSSLCLOSE.
+from .stream import Stream
+from .compat import EINVAL
+from . import at
+
+
+class SSLSocket(Stream):
+    _open_name = "+QSSLOPEN:"
+    _recv_prefix = b"+QSSLRECV:"
+
+    def __init__(self, ctx, server_hostname=None):
+        super().__init__(ctx._modem)
+        self.context = ctx
+        self.server_hostname = server_hostname
+
+    def _prepare(self):
+        self.context.apply()
+
+    def _open_cmd(self, host, port, secs):
+        e = self._e
+        e.begin(b"AT+QSSLOPEN=")
+        e.add_int(self._id)
+        e.add_byte(44)
+        e.add_int(self.context.index)
+        e.add_byte(44)
+        e.add_quoted(host.encode() if isinstance(host, str) else host)
+        e.add_byte(44)
+        e.add_int(port)
+        e.add(b",0,")
+        e.add_int(secs)
+
+    def _recv_cmd(self, n):
+        e = self._e
+        e.begin(b"AT+QSSLRECV=")
+        e.add_int(self._m.cid)
+        e.add_byte(44)
+        e.add_int(self._id)
+        e.add_byte(44)
+        e.add_int(n)
+
+    def _send_cmd(self, n):
+        e = self._e
+        e.begin(b"AT+QSSLSEND=")
+        e.add_int(self._id)
+        e.add_byte(44)
+        e.add_int(n)
+
+    def _close_cmd(self):
+        e = self._e
+        e.begin(b"AT+QSSLCLOSE=")
+        e.add_int(self._id)
+        e.run(5000)

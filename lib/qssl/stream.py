@@ -1,0 +1,350 @@
+# What SSL and plain TCP sockets share: the socket-shaped API (CPython socket plus
+# MicroPython stream methods), reading until the module answers empty, sending in
+# chunks with SEND FAIL back-off, timeouts, and poll support. Subclasses supply the
+# module commands (_open_cmd, _recv_cmd, _send_cmd, _close).
+from .compat import (const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, EAGAIN, EINVAL,
+                     ECONNRESET, ENOTCONN, ETIMEDOUT, EIO, EADDRINUSE, ECONNABORTED, EALREADY)
+from .errors import ATError
+from . import at
+from . import modem as _modem
+
+MAX_SEND = const(1460)
+MAX_RECV = const(1500)
+_CMD_MS = const(10000)  # answer time of one send/recv command (payload included)
+
+_NEW = const(0)
+_CONNECTED = const(1)
+_CLOSED = const(2)
+
+# MicroPython stream ioctl numbers and poll flags (select.poll, asyncio)
+_MP_STREAM_POLL = const(3)
+_MP_STREAM_CLOSE = const(4)
+_POLLIN = const(1)
+_POLLOUT = const(4)
+_POLLERR = const(8)
+_POLLHUP = const(16)
+
+
+class Stream(IOBase):
+    def __init__(self, modem):
+        self._m = modem
+        self._e = modem.eng
+        self._id = -1
+        self._timeout = None  # None blocks, 0 is non-blocking, else seconds
+        self._state = _NEW
+        self._peer = None
+        self._rb = None  # read-ahead for readline(), made on first use
+        self._rs = 0
+        self._re = 0
+
+    # --- settings ------------------------------------------------------------------------
+    def settimeout(self, t):
+        if t is not None and t < 0:
+            raise OSError(EINVAL, "timeout must be None or >= 0")
+        self._timeout = t
+
+    def gettimeout(self):
+        return self._timeout
+
+    def setblocking(self, flag):
+        self._timeout = None if flag else 0
+
+    def setsockopt(self, *args):
+        pass  # options belong to the module's stack; accepted for compatibility
+
+    def fileno(self):
+        return -1
+
+    @property
+    def ssid(self):
+        return self._id
+
+    def getpeername(self):
+        return self._peer
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- connect -----------------------------------------------------------------------------
+    def connect(self, address):
+        host, port = address
+        if self._state != _NEW:
+            raise OSError(EALREADY if self._state == _CONNECTED else ENOTCONN, "socket already used")
+        self._prepare()
+        m = self._m
+        i = m.claim(self)
+        self._id = i
+        try:
+            secs = self._open_secs()
+            self._open_cmd(host, port, secs)
+            kind = self._e.run(5000)
+            if kind != at.K_OK:
+                self._e.fail(kind)
+            self._wait_slot(m.opened, secs * 1000 + 5000, True)
+            code = m.open_code[i]
+            if code == -2:
+                raise OSError(EADDRINUSE, "socket %d is occupied in the module" % i)
+            if code != 0:
+                raise OSError(ECONNABORTED, "connection to %s:%d failed (%s %d,%d)" % (host, port, self._open_name, i, code))
+        except OSError:
+            self._abandon()
+            raise
+        m.ready[i] = 1
+        self._peer = (host, port)
+        self._state = _CONNECTED
+
+    def _open_secs(self):
+        # The module's own open timeout (10..300 s, default 90) follows ours.
+        t = self._timeout
+        if t is None or t == 0:
+            return 90
+        return 10 if t < 10 else (300 if t > 300 else int(t))
+
+    def _abandon(self):
+        i = self._id
+        if i >= 0:
+            if self._m.opened[i] and self._m.open_code[i] == 0 and not self._m.dead[i]:
+                try:
+                    self._close_cmd()
+                except OSError:
+                    pass
+            self._m.release(i)
+        self._id = -1
+        self._state = _CLOSED
+
+    def _prepare(self):
+        pass
+
+    # --- waiting ---------------------------------------------------------------------------
+    def _deadline(self):
+        t = self._timeout
+        return None if t is None else ticks_add(ticks_ms(), int(t * 1000))
+
+    def _wait_slot(self, slots, timeout_ms, fatal):
+        """Pump the UART until slots[id] is set or the socket dies. Raises ETIMEDOUT."""
+        m = self._m
+        i = self._id
+        deadline = ticks_add(ticks_ms(), timeout_ms) if timeout_ms is not None else None
+        while not slots[i]:
+            if m.dead[i]:
+                if fatal or m.dead[i] != _modem.DEAD_PEER:
+                    self._raise_dead()
+                return
+            if not self._e.pump():
+                if deadline is not None and ticks_diff(deadline, ticks_ms()) <= 0:
+                    raise OSError(ETIMEDOUT, "timed out")
+                sleep_ms(1)
+
+    def _raise_dead(self):
+        why = self._m.dead[self._id] if self._id >= 0 else 0
+        if why == _modem.DEAD_REBOOT:
+            raise OSError(ECONNRESET, "the module restarted; the connection is lost")
+        if why == _modem.DEAD_PDP:
+            raise OSError(ECONNRESET, "the PDP context was deactivated; the connection is lost")
+        if why == _modem.DEAD_PEER:
+            raise OSError(ECONNRESET, "the peer closed the connection")
+        raise OSError(ENOTCONN, "socket is not connected")
+
+    # --- receiving -------------------------------------------------------------------------
+    def recv_into(self, buf, nbytes=0):
+        n = nbytes or len(buf)
+        got = self._read_into(buf, n)
+        if got is None:
+            raise OSError(EAGAIN, "no data yet")
+        return got
+
+    def readinto(self, buf, nbytes=0):
+        """MicroPython stream style: None when non-blocking and nothing is there."""
+        return self._read_into(buf, nbytes or len(buf))
+
+    def recv(self, n):
+        b = bytearray(n)
+        got = self.recv_into(b, n)
+        return bytes(b) if got == n else bytes(memoryview(b)[:got])
+
+    def read(self, n=-1):
+        if n is not None and n >= 0:
+            b = bytearray(n)
+            got = self._read_into(b, n)
+            if got is None:
+                return None
+            return bytes(memoryview(b)[:got])
+        out = bytearray()
+        chunk = bytearray(MAX_RECV)
+        while True:
+            got = self._read_into(chunk, MAX_RECV)
+            if not got:
+                if got is None and not out:
+                    return None
+                return bytes(out)
+            out.extend(memoryview(chunk)[:got])
+
+    def readline(self):
+        out = b""
+        if self._rb is None:
+            self._rb = bytearray(256)
+        while True:
+            if self._rs == self._re:
+                self._rs = 0
+                self._re = self._fetch(self._rb, len(self._rb))
+                if not self._re:
+                    return out
+            j = self._rb.find(b"\n", self._rs, self._re)
+            e = self._re if j < 0 else j + 1
+            out += self._rb[self._rs : e]
+            self._rs = e
+            if j >= 0:
+                return out
+
+    def _read_into(self, buf, n):
+        if n <= 0:
+            return 0
+        if self._rs != self._re:  # readline() read ahead
+            k = self._re - self._rs
+            if k > n:
+                k = n
+            buf[0:k] = self._rb[self._rs : self._rs + k]
+            self._rs += k
+            return k
+        return self._fetch(buf, n)
+
+    def _fetch(self, buf, n):
+        # One URC can stand for many reads (ERRATA 11): read until the module answers
+        # empty, and only then wait for the next "recv" URC.
+        if self._state != _CONNECTED:
+            if self._state == _CLOSED and self._id < 0:
+                raise OSError(ENOTCONN, "socket is closed")
+            raise OSError(ENOTCONN, "socket is not connected")
+        m = self._m
+        i = self._id
+        if n > MAX_RECV:
+            n = MAX_RECV
+        deadline = self._deadline()
+        while True:
+            why = m.dead[i]
+            if why and why != _modem.DEAD_PEER:
+                self._raise_dead()
+            if m.ready[i]:
+                got = self._recv_chunk(buf, n)
+                if got:
+                    return got
+                m.ready[i] = 0
+            if m.dead[i]:
+                return 0  # the peer closed and everything is read: end of stream
+            if self._timeout == 0:
+                return None
+            if not self._e.pump():
+                if deadline is not None and ticks_diff(deadline, ticks_ms()) <= 0:
+                    raise OSError(ETIMEDOUT, "timed out")
+                sleep_ms(1)
+
+    def _recv_chunk(self, buf, n):
+        e = self._e
+        p = e.p
+        p.set_raw_dst(buf, 0, n)
+        self._recv_cmd(n)
+        try:
+            kind = e.run(_CMD_MS, self._recv_prefix)
+        finally:
+            got = p.raw_pos
+            dropped = p.raw_dropped
+            p.set_raw_dst(None, 0, 0)
+        if kind != at.K_OK:
+            if self._m.dead[self._id]:
+                return 0  # closed meanwhile: the module no longer knows the socket
+            if kind == at.K_REBOOT:
+                self._raise_dead()
+            e.fail(kind)
+        if dropped:
+            raise OSError(EIO, "the module sent %d bytes more than asked" % dropped)
+        return got
+
+    # --- sending --------------------------------------------------------------------------
+    def send(self, data):
+        n = len(data)
+        if n > MAX_SEND:
+            n = MAX_SEND
+        return self._send_at(data, 0, n)
+
+    def sendall(self, data):
+        off = 0
+        total = len(data)
+        while off < total:
+            n = total - off
+            if n > MAX_SEND:
+                n = MAX_SEND
+            off += self._send_at(data, off, n)
+
+    def write(self, data):
+        self.sendall(data)
+        return len(data)
+
+    def _send_at(self, data, off, n):
+        if self._state != _CONNECTED:
+            raise OSError(ENOTCONN, "socket is not connected")
+        if n == 0:
+            return 0
+        e = self._e
+        deadline = ticks_add(ticks_ms(), int((60 if self._timeout is None else self._timeout) * 1000))
+        pause = 50
+        while True:
+            if self._m.dead[self._id]:
+                self._raise_dead()
+            self._send_cmd(n)
+            kind = e.run(_CMD_MS)
+            if kind == at.K_PROMPT:
+                e.write(data, off, n)
+                kind = e.wait(_CMD_MS)
+            if kind == at.K_SEND_OK:
+                return n
+            if kind == at.K_SEND_FAIL:
+                # The module's send buffer is full: back off and try again in time.
+                if ticks_diff(deadline, ticks_ms()) <= 0:
+                    raise OSError(ETIMEDOUT, "the module kept answering SEND FAIL")
+                sleep_ms(pause)
+                pause = pause * 2 if pause < 800 else 1000
+                continue
+            if kind == at.K_REBOOT:
+                self._raise_dead()
+            # ERROR: the connection is gone; the note says to open it again.
+            if not self._m.dead[self._id]:
+                self._m.dead[self._id] = _modem.DEAD_PEER
+            raise OSError(ECONNRESET, "send failed: the connection is broken")
+
+    # --- closing, polling -------------------------------------------------------------------
+    def close(self):
+        if self._state == _CLOSED:
+            return
+        if self._state == _CONNECTED:
+            i = self._id
+            why = self._m.dead[i]
+            if why != _modem.DEAD_REBOOT and why != _modem.DEAD_PDP:
+                try:
+                    self._close_cmd()
+                except OSError:
+                    pass  # already closed by the peer, or the module is gone
+            self._m.release(i)
+        self._id = -1
+        self._state = _CLOSED
+
+    def ioctl(self, req, arg):
+        if req == _MP_STREAM_POLL:
+            self._e.poll()
+            ret = 0
+            i = self._id
+            if self._state != _CONNECTED or i < 0:
+                return _POLLHUP | _POLLERR
+            if arg & _POLLIN and (self._m.ready[i] or self._m.dead[i] or self._rs != self._re):
+                ret |= _POLLIN
+            if arg & _POLLOUT and not self._m.dead[i]:
+                ret |= _POLLOUT
+            if self._m.dead[i]:
+                ret |= _POLLHUP
+            return ret
+        if req == _MP_STREAM_CLOSE:
+            self.close()
+            return 0
+        return -EINVAL

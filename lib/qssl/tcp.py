@@ -1,0 +1,39 @@
+# Plain TCP sockets beside the SSL ones (chapter 1.3, ERRATA 21):
+# AT+QIOPEN / QISEND / QIRD / QICLOSE in multi-connection mode with buffered reads.
+from .stream import Stream
+
+
+class TCPSocket(Stream):
+    _open_name = "QIOPEN"
+    _recv_prefix = b"+QIRD:"
+
+    def _open_cmd(self, host, port, secs):
+        e = self._e
+        e.begin(b"AT+QIOPEN=")
+        e.add_int(self._id)
+        e.add(b',"TCP",')
+        e.add_quoted(host.encode() if isinstance(host, str) else host)
+        e.add_byte(44)
+        e.add_int(port)
+
+    def _recv_cmd(self, n):
+        e = self._e
+        e.begin(b"AT+QIRD=")
+        e.add_int(self._m.cid)
+        e.add(b",1,")
+        e.add_int(self._id)
+        e.add_byte(44)
+        e.add_int(n)
+
+    def _send_cmd(self, n):
+        e = self._e
+        e.begin(b"AT+QISEND=")
+        e.add_int(self._id)
+        e.add_byte(44)
+        e.add_int(n)
+
+    def _close_cmd(self):
+        e = self._e
+        e.begin(b"AT+QICLOSE=")
+        e.add_int(self._id)
+        e.run(5000)
