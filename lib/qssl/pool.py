@@ -1,13 +1,14 @@
 # CircuitPython's socket pool shape (adafruit_connection_manager / adafruit_requests):
 # getaddrinfo, socket(af, type, proto) and the constants. The module resolves names
 # itself when it opens a connection, so getaddrinfo hands the name straight back.
-from .compat import const, EINVAL
+from .compat import EINVAL
 
-AF_INET = const(2)
-SOCK_STREAM = const(1)
-IPPROTO_TCP = const(6)
-SOL_SOCKET = const(1)
-SO_REUSEADDR = const(2)
+# Plain ints, not const(): the class below re-exports them as attributes.
+AF_INET = 2
+SOCK_STREAM = 1
+IPPROTO_TCP = 6
+SOL_SOCKET = 1
+SO_REUSEADDR = 2
 
 
 class SocketPool:
