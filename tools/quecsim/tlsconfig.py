@@ -2,7 +2,8 @@
 
 Policy (decisions, see ERRATA and the issue):
 - sslversion 0 (SSL 3.0) fails: this OpenSSL has no SSL 3.0. 1/2/3 pin TLS 1.0/1.1/1.2;
-  4 ("All") allows TLS 1.0 up to TLS 1.3.
+  4 ("All") allows TLS 1.0 up to TLS 1.2, the versions the module knows (no TLS 1.3:
+  this also makes a client certificate the server rejects fail the handshake).
 - ciphersuite: one of 0X0035/0X002F/0X003D offers that suite alone (TLS <= 1.2);
   0X0005/0X0004/0X000A (RC4, 3DES) fail the handshake; 0XFFFF offers OpenSSL's
   default suites plus the three module suites (wider than a real module).
@@ -31,7 +32,7 @@ _VERSIONS = {
     1: (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1),
     2: (ssl.TLSVersion.TLSv1_1, ssl.TLSVersion.TLSv1_1),
     3: (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2),
-    4: (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_3),
+    4: (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_2),
 }
 
 
@@ -56,8 +57,6 @@ def build(cfg, certs):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     lo, hi = _VERSIONS[ver]
-    if suite != 0xFFFF and hi > ssl.TLSVersion.TLSv1_2:
-        hi = ssl.TLSVersion.TLSv1_2
     try:
         ctx.minimum_version = lo
         ctx.maximum_version = hi
