@@ -158,7 +158,11 @@ class Emulator:
             self.line("+CME ERROR: %d" % code)
 
     def urc(self, text):
-        self.line(text)
+        """A URC; held back while in transparent data mode (it would be payload)."""
+        if self.mode == "data":
+            self.deferred.append(text)
+        else:
+            self.line(text)
 
     def _banner(self):
         for t in ("RDY", "Call Ready", "SMS Ready"):
@@ -187,6 +191,7 @@ class Emulator:
         self.esc_deadline = None
         self.last_in = 0.0
         self.timers = []  # (deadline, fn)
+        self.deferred = []  # URCs held during data mode
 
     def _on_host_input(self, data):
         self._q.put(("in", bytes(data), time.monotonic()))
@@ -333,6 +338,13 @@ class Emulator:
         self.esc = bytearray()
         self.esc_deadline = None
         self.parser.reset()
+        self.timers.append((time.monotonic() + 0.01, self._flush_deferred))
+
+    def _flush_deferred(self):
+        if self.mode != "data":
+            held, self.deferred = self.deferred, []
+            for t in held:
+                self.line(t)
 
     def _data_input(self, data, gap, t):
         if self.transcript:

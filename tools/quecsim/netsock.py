@@ -60,6 +60,12 @@ class Conn:
             if self._closing:
                 return
             self._closing = True
+        if self.state == "CONNECTING" and self.sock is not None:
+            # abort a connect or handshake in progress (the fd only, not the SSL object)
+            try:
+                socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
         self._wake()
 
     def join(self, timeout=2.0):
