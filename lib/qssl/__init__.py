@@ -21,6 +21,7 @@ from .context import (
 )
 from .socket import SSLSocket
 from .tcp import TCPSocket
+from .transparent import TransparentSocket
 from .pool import SocketPool, AF_INET, SOCK_STREAM
 
 __version__ = "0.1.0"

@@ -79,6 +79,12 @@ class SSLContext:
 
         return SSLSocket(self, server_hostname)
 
+    def transparent(self):
+        """A TransparentSocket: connect() opens in transparent mode (data mode)."""
+        from .transparent import TransparentSocket
+
+        return TransparentSocket(self)
+
     def wrap_socket(self, sock, server_hostname=None, server_side=False, **kw):
         """For adafruit_connection_manager: the module does TLS itself, so the plain
         socket handed in is replaced by an SSL socket to the same peer."""
