@@ -1,0 +1,30 @@
+"""The main job end to end: tools/demo.py runs examples/https_get.py on the MicroPython
+unix port through mpremote and the pty emulator, and must see an HTTP 200 with its page."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _micropython():
+    cand = os.path.join(os.path.dirname(sys.executable), "micropython")
+    return cand if os.access(cand, os.X_OK) else shutil.which("micropython")
+
+
+needs_micropython = pytest.mark.skipif(_micropython() is None,
+                                       reason="the MicroPython unix port (micropython) is not installed")
+
+
+@needs_micropython
+def test_demo_https_get():
+    res = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "demo.py"), "--timeout", "100"],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=130)
+    out = res.stdout.decode(errors="replace")
+    assert res.returncode == 0, out
+    assert "status: HTTP/1.1 200 OK" in out, out
+    assert "qssl demo page" in out, out
+    assert "[demo] OK" in out, out
