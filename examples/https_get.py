@@ -44,7 +44,7 @@ def open_modem(cfg):
     if name == "unix":
         from boards import unix
 
-        return qssl.Modem(unix.PtyUart(cfg["pty"]))
+        return unix.modem(cfg["pty"])
     if name == "pico":
         from boards import pico as board
     elif name == "esp32_devkitc":

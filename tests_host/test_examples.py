@@ -28,3 +28,15 @@ def test_demo_https_get():
     assert "status: HTTP/1.1 200 OK" in out, out
     assert "qssl demo page" in out, out
     assert "[demo] OK" in out, out
+
+
+@needs_micropython
+def test_demo_every_example():
+    """tcp_and_ssl.py (plain TCP beside SSL) and circuitpython_requests.py as well."""
+    res = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "demo.py"), "--timeout", "110",
+                          "--example", "all"],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=140)
+    out = res.stdout.decode(errors="replace")
+    assert res.returncode == 0, out
+    assert "tcp echo: ok" in out, out
+    assert out.count("qssl demo page") >= 3, out

@@ -13,7 +13,11 @@ What runs:
      its settings through QSSL_DEMO (set in the bridge's environment, which the
      micropython process inherits).
 
-Prints the example's output. Exit code 0 only if it printed an HTTP 200 with the
+`--example examples/tcp_and_ssl.py` (plain TCP to an echo server beside SSL) and
+`--example examples/circuitpython_requests.py` (adafruit_requests; CPython with
+pyserial on the same pty) run the other examples; `--example all` runs all three.
+
+Prints each example's output. Exit code 0 only if each printed an HTTP 200 with the
 expected page. Every step is bounded in time; every child is ended at the end.
 """
 import argparse
@@ -37,6 +41,16 @@ PAGE = ("<html><body><h1>Hello from the %s</h1>"
         "<p>fetched by MicroPython through a Quectel module emulator, over real TLS</p>"
         "</body></html>\n" % PAGE_MARK).encode()
 HOST = "example.com"
+TCP_HOST, TCP_PORT = "echo.example.com", 7
+
+# What each example must print to count as a success.
+EXPECT = {
+    "examples/https_get.py": ("status: HTTP/1.1 200 OK", PAGE_MARK),
+    "examples/tcp_and_ssl.py": ("tcp echo: ok", "status: HTTP/1.1 200 OK", PAGE_MARK),
+    "examples/circuitpython_requests.py": ("status: 200 OK", PAGE_MARK),
+}
+# Examples that run on CPython (pyserial on the pty) rather than through mpremote.
+ON_CPYTHON = ("examples/circuitpython_requests.py",)
 
 
 class Failed(Exception):
@@ -171,10 +185,10 @@ def _stop(proc, name):
         proc.wait(3)
 
 
-def run(baud=115200, timeout=120.0, transcript=None, example="examples/https_get.py",
+def run(baud=115200, timeout=120.0, transcript=None, examples=("examples/https_get.py",),
         quiet=False):
-    """Run the demo; returns (ok, output of the example)."""
-    from testnet import HttpsServer, make_pki
+    """Run the demo; returns the examples' output. Raises Failed."""
+    from testnet import HttpsServer, TcpEchoServer, make_pki
 
     deadline = time.monotonic() + timeout
 
@@ -187,18 +201,21 @@ def run(baud=115200, timeout=120.0, transcript=None, example="examples/https_get
     work = tempfile.mkdtemp(prefix="qssl-demo-")
     modem_pty = os.path.join(work, "qmodem")
     mp_pty = os.path.join(work, "mp")
-    server = emu = inproc = quecsim = bridge = None
-    output = ""
+    server = echo = emu = inproc = quecsim = bridge = None
+    outputs = []
     try:
         pki = make_pki(os.path.join(work, "pki"))
         server = HttpsServer(pki.server_cert_path, pki.server_key_path, routes={"/": PAGE})
         port = server.start()
         _log("HTTPS server on 127.0.0.1:%d (certificate from the test CA)" % port)
+        echo = TcpEchoServer()
+        echo_port = echo.start()
 
         route = "%s:443=127.0.0.1:%d" % (HOST, port)
+        route2 = "%s:%d=127.0.0.1:%d" % (TCP_HOST, TCP_PORT, echo_port)
         if _quecsim_has_cli():
             cmd = [sys.executable, "-m", "quecsim", "--pty", modem_pty, "--route", route,
-                   "--boot"]
+                   "--route", route2, "--boot"]
             if baud:
                 cmd += ["--baud", str(baud)]
             if transcript:
@@ -210,8 +227,9 @@ def run(baud=115200, timeout=120.0, transcript=None, example="examples/https_get
         else:
             from quecsim import Emulator
 
-            emu = Emulator(routes={(HOST, 443): ("127.0.0.1", port)}, baud=baud or None,
-                           log=transcript)
+            emu = Emulator(routes={(HOST, 443): ("127.0.0.1", port),
+                                   (TCP_HOST, TCP_PORT): ("127.0.0.1", echo_port)},
+                           baud=baud or None, log=transcript)
             emu.start()
             inproc = _InProcessPty(emu, modem_pty)
             emu.boot()
@@ -220,40 +238,55 @@ def run(baud=115200, timeout=120.0, transcript=None, example="examples/https_get
         cfg_path = os.path.join(work, "qssl_demo.json")
         with open(cfg_path, "w") as f:
             json.dump({"board": "unix", "pty": modem_pty, "apn": "CMNET", "host": HOST,
-                       "port": 443, "path": "/", "ca": pki.ca_pem.decode()
+                       "port": 443, "path": "/", "tcp_host": TCP_HOST, "tcp_port": TCP_PORT,
+                       "ca": pki.ca_pem.decode()
                        if isinstance(pki.ca_pem, bytes) else pki.ca_pem}, f)
 
-        bridge = subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "tools", "mpbridge.py"), mp_pty, "--cwd", ROOT],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            env=_child_env({"QSSL_DEMO": cfg_path}), cwd=ROOT, start_new_session=True)
-        _read_line(bridge, "READY", left(15))
-        _log("MicroPython unix port on %s" % mp_pty)
+        if all(ex in ON_CPYTHON for ex in examples):
+            bridge_needed = False
+        else:
+            bridge_needed = True
 
-        cmd = [sys.executable, "-m", "mpremote", "connect", mp_pty, "resume", "mount", ".",
-               "run", example]
-        _log("$", " ".join(["mpremote"] + cmd[3:]))
-        try:
-            res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 cwd=ROOT, env=_child_env(), timeout=left(100),
-                                 start_new_session=True)
-            output = res.stdout.decode(errors="replace")
-            rc = res.returncode
-        except subprocess.TimeoutExpired as e:
-            output = (e.stdout or b"").decode(errors="replace")
-            rc = None
-        if not quiet:
-            sys.stdout.write(output)
-            sys.stdout.flush()
-        if rc is None:
-            raise Failed("mpremote did not finish in time")
-        if rc != 0:
-            raise Failed("mpremote exited with %d" % rc)
-        if "HTTP/1.1 200" not in output or PAGE_MARK not in output:
-            raise Failed("the output holds no HTTP 200 with the demo page")
-        if server.requests and server.requests[-1].get("path") != "/":
-            raise Failed("the server saw %r" % server.requests[-1])
-        return True, output
+        if bridge_needed:
+            bridge = subprocess.Popen(
+                [sys.executable, os.path.join(ROOT, "tools", "mpbridge.py"), mp_pty, "--cwd", ROOT],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                env=_child_env({"QSSL_DEMO": cfg_path}), cwd=ROOT, start_new_session=True)
+            _read_line(bridge, "READY", left(15))
+            _log("MicroPython unix port on %s" % mp_pty)
+
+        for example in examples:
+            if example in ON_CPYTHON:
+                cmd = [sys.executable, example]
+                shown = "QSSL_DEMO=%s python %s" % (cfg_path, example)
+            else:
+                cmd = [sys.executable, "-m", "mpremote", "connect", mp_pty, "resume", "mount", ".",
+                       "run", example]
+                shown = " ".join(["mpremote"] + cmd[3:])
+            _log("$", shown)
+            try:
+                res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     cwd=ROOT, env=_child_env({"QSSL_DEMO": cfg_path}),
+                                     timeout=left(100), start_new_session=True)
+                output = res.stdout.decode(errors="replace")
+                rc = res.returncode
+            except subprocess.TimeoutExpired as e:
+                output = (e.stdout or b"").decode(errors="replace")
+                rc = None
+            outputs.append(output)
+            if not quiet:
+                sys.stdout.write(output)
+                sys.stdout.flush()
+            if rc is None:
+                raise Failed("%s did not finish in time" % example)
+            if rc != 0:
+                raise Failed("%s exited with %d" % (example, rc))
+            for want in EXPECT.get(example, ("200",)):
+                if want not in output:
+                    raise Failed("%s did not print %r" % (example, want))
+        if not server.requests or server.requests[-1].get("path") != "/":
+            raise Failed("the server saw %r" % (server.requests[-1:],))
+        return outputs
     finally:
         _stop(bridge, "mpbridge")
         _stop(quecsim, "quecsim")
@@ -263,6 +296,8 @@ def run(baud=115200, timeout=120.0, transcript=None, example="examples/https_get
             emu.stop()
         if server is not None:
             server.stop()
+        if echo is not None:
+            echo.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -272,16 +307,21 @@ def main(argv=None):
                     help="pace the emulator's output at this line rate (0: unpaced)")
     ap.add_argument("--timeout", type=float, default=120.0, help="overall time limit, seconds")
     ap.add_argument("--transcript", default=None, help="write quecsim's AT transcript here")
-    ap.add_argument("--example", default="examples/https_get.py",
-                    help="the example to run (path relative to the repository)")
+    ap.add_argument("--example", action="append", default=None,
+                    help="an example to run (path relative to the repository; may be repeated; "
+                         "'all' for every one). Default: examples/https_get.py")
     a = ap.parse_args(argv)
     t0 = time.monotonic()
+    examples = a.example or ["examples/https_get.py"]
+    if "all" in examples:
+        examples = list(EXPECT)
     try:
-        run(a.baud, a.timeout, a.transcript, a.example)
+        run(a.baud, a.timeout, a.transcript, examples)
     except Failed as e:
         _log("FAILED:", e)
         return 1
-    _log("OK: HTTP 200 with the expected page in %.1f s" % (time.monotonic() - t0))
+    _log("OK: HTTP 200 with the expected page (%s) in %.1f s"
+         % (", ".join(os.path.basename(e) for e in examples), time.monotonic() - t0))
     return 0
 
 
