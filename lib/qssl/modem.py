@@ -124,6 +124,23 @@ class Modem:
         """Process whatever the UART holds (URCs) without blocking."""
         self.eng.poll()
 
+    def stats(self):
+        """The loud counters: nothing is dropped without being counted here."""
+        e = self.eng
+        p = e.p
+        return {
+            "unknown_lines": p.unknown,
+            "overlong_lines": p.overflows,
+            "noise_bytes": p.noise,
+            "stray_finals": e.stray,
+            "timeouts": e.timeouts,
+            "banners": e.banners,
+            "restarts": self.restarts,
+            "pdp_lost": self.pdp_lost,
+            "ring_full": e.ring.full_events,
+            "ring_overflow_bytes": e.ring.overflows,
+        }
+
     # --- PDP context -----------------------------------------------------------------------
     def attach(self, apn="CMNET", user="", password="", timeout_ms=150000):
         """Bring the PDP context up and return the local IP. On failure of AT+QIACT the
