@@ -283,19 +283,19 @@ class Emulator:
 
     # --- data phases ----------------------------------------------------------------------------
     def prompt_raw(self, n, done):
-        """Answer "> " and take exactly n bytes; then done(emu, data)."""
+        """Answer CR LF "> " and take exactly n bytes; then done(emu, data)."""
         buf = bytearray(n)
         self.pending = {"buf": buf, "len": n, "done": done}
         self.parser.set_raw_dst(buf, 0, n)
         self.parser.start_raw(n)
         self.mode = "raw"
-        self.emit(b"> ")
+        self.emit(b"\r\n> ")
 
     def prompt_ctrlz(self, limit, done):
         """Answer "> " and take bytes until Ctrl+Z (send) or ESC (cancel)."""
         self.pending = {"buf": bytearray(), "limit": limit, "done": done}
         self.mode = "ctrlz"
-        self.emit(b"> ")
+        self.emit(b"\r\n> ")
 
     def _ctrlz_input(self):
         buf = self.inbuf

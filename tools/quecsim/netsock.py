@@ -24,7 +24,9 @@ class Conn:
         self.host = host
         self.port = port
         self.target = target  # (ip, port) really dialed; None when unroutable
-        self.ip = target[0] if target else host
+        # the peer address the module reports: an IP literal as dialed, a name as
+        # "resolved" through the route table
+        self.ip = host if _is_ip(host) or not target else target[0]
         self.transparent = transparent
         self.state = "CONNECTING"  # CONNECTING, CONNECTED, CLOSED
         self.rx = bytearray()  # owned by the worker
