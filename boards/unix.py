@@ -1,0 +1,88 @@
+# The MicroPython unix port with a pty as the module's UART: the emulator
+# (`python -m quecsim --pty /tmp/qmodem`) or a real module behind a USB serial adapter.
+#
+# Usage:
+#   from boards import unix
+#   modem = unix.modem("/tmp/qmodem")     # a qssl.Modem on the pty
+#   u = unix.uart("/dev/ttyUSB0", 115200)  # or just the UART
+#
+# PtyUart has the machine.UART shape the engine uses (any(), readinto(buf, n),
+# write(buf, off, n)) and allocates nothing per call, so allocation tests can run
+# over a real pty.
+import os
+import select
+import termios
+
+DEFAULT_PATH = "/tmp/qmodem"
+_VTIME = 5  # termios cc[] indices
+_VMIN = 6
+_ANY = 1 << 16  # what any() reports when bytes are waiting (readinto never blocks)
+
+
+class PtyUart:
+    def __init__(self, path, baud=115200):
+        self.f = open(path, "r+b")
+        fd = self.f.fileno()
+        termios.setraw(fd)
+        attr = termios.tcgetattr(fd)
+        # VMIN = VTIME = 0: read() returns what is there, 0 when nothing, never blocks.
+        attr[6][_VMIN] = 0
+        attr[6][_VTIME] = 0
+        speed = getattr(termios, "B%d" % baud, None)
+        if speed is not None:
+            attr[4] = speed
+            attr[5] = speed
+        termios.tcsetattr(fd, termios.TCSANOW, attr)
+        self._poll = select.poll()
+        self._poll.register(self.f, select.POLLIN)
+
+    def any(self):
+        # ipoll() reuses its result tuple, so asking allocates nothing. The count of
+        # waiting bytes is not known here; a large number is fine because readinto()
+        # returns only what is there.
+        for _ in self._poll.ipoll(0):
+            return _ANY
+        return 0
+
+    def readinto(self, buf, n=-1):
+        if n < 0:
+            n = len(buf)
+        got = self.f.readinto(buf, n)
+        return got if got else 0
+
+    def write(self, buf, off=0, n=-1):
+        if n < 0:
+            n = len(buf) - off
+        got = self.f.write(buf, off, n)
+        return got if got else 0
+
+    def close(self):
+        if self.f is not None:
+            self._poll.unregister(self.f)
+            self.f.close()
+            self.f = None
+
+
+_uart = None
+
+
+def uart(path=None, baud=115200):
+    """The pty UART, created once. path defaults to $QSSL_PTY, else /tmp/qmodem."""
+    global _uart
+    if _uart is None:
+        if path is None:
+            path = os.getenv("QSSL_PTY") or DEFAULT_PATH
+        _uart = PtyUart(path, baud)
+    return _uart
+
+
+def power_on():
+    """Nothing to switch on: the emulator boots when it starts."""
+    return True
+
+
+def modem(path=None, baud=115200, **kw):
+    """A qssl.Modem on the pty (kw go to qssl.Modem)."""
+    import qssl
+
+    return qssl.Modem(uart(path, baud), **kw)
