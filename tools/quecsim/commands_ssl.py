@@ -5,9 +5,9 @@ TCP) and the URCs they cause.
 Slot policy: a socket closed by the peer keeps its index while data is still
 buffered; the index is free again once the host has read the buffer empty or
 sent AT+QSSLCLOSE (AT+QICLOSE for TCP). Until then AT+QSSLOPEN on it gets -2.
-The <ip>:<port> printed by +QSSLRECV, +QIRD and +QSSLSTATE is the address
-dialed: an IP literal as given, a name "resolved" to its route target's IP; the
-port is the one dialed.
+The <ip>:<port> printed by +QSSLRECV and +QIRD is the address dialed: an IP
+literal as given, a name "resolved" to its route target's IP; the port dialed.
++QSSLSTATE shows the socket's real peer (the route target's IP and port).
 """
 from . import netsock, tlsconfig
 from .state import NSOCK
@@ -329,7 +329,7 @@ def qsslstate(emu, req):
     out = ['+QSSLSTATE: "%s"' % ip_state_word(st)]
     for i in sorted(st.sockets):
         c = st.sockets[i]
-        ip, port = c.ip, c.port
+        ip, port = c.target if c.target else (c.ip, c.port)
         out.append('+QSSLSTATE: %d,"TCP","%s",%d,"%s",%d' % (i, ip, port, c.state, 1 if c.is_ssl else 0))
     emu.emit(b"".join(b"\r\n" + t.encode("latin-1") + b"\r\n" for t in out) + b"\r\nOK\r\n")
 
