@@ -243,11 +243,11 @@ class EmuRoutes:
         self.emu.routes[(name, port)] = ("127.0.0.1", real)
 
 
-def make_emulator(routes=None, echo=True, **kw):
+def make_emulator(routes=None, echo=True, baud=None, log=None, **kw):
     from quecsim import Emulator
 
-    return Emulator(routes=routes if routes is not None else {}, baud=None, echo=echo,
-                    log=None, local_ip=LOCAL_IP, **kw)
+    return Emulator(routes=routes if routes is not None else {}, baud=baud, echo=echo,
+                    log=log, local_ip=LOCAL_IP, **kw)
 
 
 @pytest.fixture
