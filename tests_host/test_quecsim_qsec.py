@@ -155,3 +155,15 @@ def test_qsec_test_forms(at):
         got = at.cmd(cmd)
         assert got.startswith(b"\r\n+" + cmd[3:-2].encode() + b": "), got
         assert got.endswith(b"\r\n\r\nOK\r\n"), got
+
+
+def test_write_timeout_ends_upload(at):
+    part = b"0123456789abc"
+    t0 = time.monotonic()
+    assert at.cmd('AT+QSECWRITE="RAM:slow.bin",100,3') == b"\r\nCONNECT\r\n"
+    at.write(part)
+    want = "\r\n+QSECWRITE: %d,%x\r\n\r\nOK\r\n" % (len(part), qsec_checksum(part))
+    assert at.read_final(timeout=6) == want.encode()
+    assert time.monotonic() - t0 >= 2.8
+    got = at.cmd('AT+QSECREAD="RAM:slow.bin"')
+    assert got == ("\r\n+QSECREAD: 1,%x\r\n\r\nOK\r\n" % qsec_checksum(part)).encode()

@@ -487,3 +487,41 @@ def test_contexts_are_independent(attached_emu, tls_echo, pki):
     cfg(at, '"seclevel",2,1', '"cacert",2,"RAM:bad.pem"')
     open_ssl(at, 0, 2, 443, code=-1)  # context 2 trusts the wrong CA
     open_ssl(at, 0, 0, 443, code=0)  # context 0 has no authentication
+
+
+def test_ctrl_z_form_limits_and_escape(echo_open):
+    emu, at, srv = echo_open
+    # ESC cancels: nothing is sent, no SEND OK.
+    assert at.cmd("AT+QSSLSEND=1") == PROMPT
+    at.write(b"never sent\x1b")
+    assert at.read_final() in (OK, ERROR)
+    # More than 1460 bytes before Ctrl+Z is an error.
+    assert at.cmd("AT+QSSLSEND=1") == PROMPT
+    at.write(b"y" * 1461 + b"\x1a")
+    assert at.read_final() == ERROR
+    # 1460 is fine.
+    assert at.cmd("AT+QSSLSEND=1") == PROMPT
+    at.write(b"z" * 1460 + b"\x1a")
+    assert at.read_final() == SEND_OK
+    assert at.read_line(b"+QSSLURC:") == recv_urc(1)
+    assert wait_all(at, 1, 1460, 443) == b"z" * 1460
+    time.sleep(0.1)
+    assert srv.sessions[0]["data"] == b"z" * 1460
+
+
+def test_qsslclose_while_data_buffered(echo_open):
+    emu, at, srv = echo_open
+    send(at, 1, b"left behind")
+    assert at.read_line(b"+QSSLURC:") == recv_urc(1)
+    time.sleep(0.1)
+    assert at.cmd("AT+QSSLCLOSE=1") == b"\r\nCLOSE OK\r\n"
+    assert at.cmd("AT+QSSLRECV=0,1,1500") == ERROR
+    open_ssl(at, 1, 0, 443)
+    assert at.cmd("AT+QSSLRECV=0,1,1500") == OK
+
+
+def test_qideact_drops_sockets(echo_open):
+    emu, at, srv = echo_open
+    assert at.cmd("AT+QIDEACT", timeout=10) == b"\r\nDEACT OK\r\n"
+    assert at.cmd("AT+QSSLSEND=1,5") == ERROR
+    assert at.cmd('AT+QSSLOPEN=1,0,"%s",443,0' % SERVER_IP) == ERROR
