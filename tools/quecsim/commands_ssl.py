@@ -7,7 +7,7 @@ buffered; the index is free again once the host has read the buffer empty or
 sent AT+QSSLCLOSE (AT+QICLOSE for TCP). Until then AT+QSSLOPEN on it gets -2.
 The <ip>:<port> printed by +QSSLRECV and +QIRD is the address dialed: an IP
 literal as given, a name "resolved" to its route target's IP; the port dialed.
-+QSSLSTATE shows the socket's real peer (the route target's IP and port).
++QSSLSTATE shows an IP literal and port as dialed, a name as its route target.
 """
 from . import netsock, tlsconfig
 from .state import NSOCK
@@ -329,7 +329,7 @@ def qsslstate(emu, req):
     out = ['+QSSLSTATE: "%s"' % ip_state_word(st)]
     for i in sorted(st.sockets):
         c = st.sockets[i]
-        ip, port = c.target if c.target else (c.ip, c.port)
+        ip, port = (c.ip, c.port) if c.ip == c.host or not c.target else c.target
         out.append('+QSSLSTATE: %d,"TCP","%s",%d,"%s",%d' % (i, ip, port, c.state, 1 if c.is_ssl else 0))
     emu.emit(b"".join(b"\r\n" + t.encode("latin-1") + b"\r\n" for t in out) + b"\r\nOK\r\n")
 
