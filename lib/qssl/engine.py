@@ -24,7 +24,9 @@ class Engine:
         self.hold = False  # after "> " or CONNECT: leave the following bytes in the ring
         self.on_urc = None  # callable(parser): records into fixed slots, never sends
         self.on_line = None  # callable(parser): the running command's response lines
-        self.debug = debug  # a stream for the AT transcript, or None
+        if debug is not None and hasattr(debug, "buffer"):
+            debug = debug.buffer  # a text stream such as sys.stdout: write bytes below it
+        self.debug = debug  # a binary stream for the AT transcript, or None
         self.stray = 0  # final results that arrived with no command waiting for one
         self.banners = 0  # start-up banners seen (RDY, Call Ready, SMS Ready)
         self.timeouts = 0
@@ -152,6 +154,19 @@ class Engine:
         """Process whatever the UART holds (URCs) without blocking."""
         while self.pump():
             pass
+
+    def drain(self, quiet_ms=300, limit_ms=3000):
+        """Process input until the line has been quiet for quiet_ms (at most limit_ms).
+        Answers to commands nobody waits for any more are counted as stray, so they
+        cannot be taken for the answer of the next command."""
+        self.busy = False
+        deadline = ticks_add(ticks_ms(), limit_ms)
+        quiet = ticks_add(ticks_ms(), quiet_ms)
+        while ticks_diff(deadline, ticks_ms()) > 0 and ticks_diff(quiet, ticks_ms()) > 0:
+            if self.pump():
+                quiet = ticks_add(ticks_ms(), quiet_ms)
+            else:
+                sleep_ms(5)
 
     # --- the input side ------------------------------------------------------------------
     def pump(self):

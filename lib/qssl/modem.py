@@ -100,6 +100,8 @@ class Modem:
         """Sync with AT, echo off, numeric errors, wait until the SIM is ready."""
         e = self.eng
         deadline = ticks_add(ticks_ms(), timeout_ms)
+        # A module that is booting prints banners over our AT and may still answer it
+        # late: after anything but a clean OK, let the line go quiet before the next try.
         while True:
             try:
                 if e.command(b"AT", 500) == at.K_OK:
@@ -109,6 +111,7 @@ class Modem:
                     raise
             if ticks_diff(deadline, ticks_ms()) <= 0:
                 raise OSError(ETIMEDOUT, "no answer to AT")
+            e.drain()
         e.check(e.command(b"ATE0"))
         e.check(e.command(b"AT+CMEE=1"))
         while True:
