@@ -1,6 +1,7 @@
 """Emulator basics: echo, identification, network status, PDP bring-up (raw AT bytes)."""
 
 import re
+import time
 
 import pytest
 
@@ -152,3 +153,29 @@ def test_deact_then_bring_up_again(attached_emu):
     emu, at, _ = attached_emu
     assert at.cmd("AT+QIDEACT", timeout=10) == b"\r\nDEACT OK\r\n"
     bring_up_pdp(at)
+
+
+def test_lines_without_at_are_ignored(at):
+    at.write(b"\r\n")
+    at.write(b"hello\r")
+    at.quiet(0.2)
+    assert at.cmd("AT") == OK
+
+
+def test_lower_case_commands(at):
+    assert at.cmd("at+cgatt?") == b"\r\n+CGATT: 1\r\n\r\nOK\r\n"
+    assert at.cmd('at+qsslcfg="sslversion",0,3') == OK
+    assert at.cmd('AT+QSSLCFG="sslversion",0') == b'\r\n+QSSLCFG: "sslversion",3\r\n\r\nOK\r\n'
+
+
+def test_commands_split_across_writes(at):
+    for part in (b"A", b"T+CP", b"IN?", b"\r"):
+        at.write(part)
+        time.sleep(0.01)
+    assert at.read_final() == b"\r\n+CPIN: READY\r\n\r\nOK\r\n"
+
+
+def test_back_to_back_commands_in_one_write(at):
+    at.write(b"AT\rAT+CGATT?\r")
+    assert at.read_final() == OK
+    assert at.read_final() == b"\r\n+CGATT: 1\r\n\r\nOK\r\n"

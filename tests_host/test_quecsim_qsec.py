@@ -167,3 +167,11 @@ def test_write_timeout_ends_upload(at):
     assert time.monotonic() - t0 >= 2.8
     got = at.cmd('AT+QSECREAD="RAM:slow.bin"')
     assert got == ("\r\n+QSECREAD: 1,%x\r\n\r\nOK\r\n" % qsec_checksum(part)).encode()
+
+
+def test_cmee_0_turns_cme_errors_into_error(at):
+    assert at.cmd("AT+CMEE=0") == OK
+    assert at.cmd('AT+QSECREAD="RAM:missing"') == b"\r\nERROR\r\n"
+    assert at.cmd('AT+QSECWRITE="NVRAM:XX0",10,100') == b"\r\nERROR\r\n"
+    assert at.cmd("AT+CMEE=1") == OK
+    assert is_cme(at.cmd('AT+QSECREAD="RAM:missing"'))
