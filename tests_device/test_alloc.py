@@ -272,8 +272,5 @@ def test_recv_round_trip():
     tinytest.eq(bytes(dst[:1280]), payload)
 
 
-XFAIL = {
-    "test_format_hex4": "library bug: Engine.add_hex4's frame (for over a tuple plus 4 locals) "
-    "exceeds 11 words and is taken from the heap: 136 B per call",
-}
+XFAIL = {}
 tinytest.main(globals(), xfail=XFAIL)

@@ -291,9 +291,6 @@ class NoisePort:
         return len(buf)
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: Engine.wait checks the deadline only when a "
-                   "pump brought no bytes, so a module that keeps sending (noise, URCs) without a "
-                   "final result holds the command past its timeout_ms")
 def test_deadline_holds_under_a_steady_trickle():
     e = Engine(NoisePort(1.5))
     t0 = time.monotonic()

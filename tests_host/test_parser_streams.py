@@ -89,9 +89,6 @@ def test_reset_drops_half_line_and_raw():
     assert p.feed(b"OK\r\n", 0, 4) == at.EV_LINE and bytes(p.line[: p.n]) == b"OK"
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: feed(buf, i, i) (an empty range) right after a "
-                   "RAW header that ended with CR clears the pending LF skip, so an LF that then "
-                   "opens the next chunk becomes the first payload byte")
 def test_empty_feed_is_a_no_op():
     p = at.Parser()
     p.expect = b"+QSSLRECV:"

@@ -223,9 +223,9 @@ class Parser:
     def _feed_raw(self, buf, i, end):
         # Copied by count, byte by byte: a slice copy would allocate a memoryview
         # (32 bytes on MicroPython) per chunk. The loop runs at ~10 MB/s there.
-        if self._skip_lf:
+        if self._skip_lf and i < end:
             self._skip_lf = False
-            if i < end and buf[i] == 10:
+            if buf[i] == 10:
                 i += 1
         if end - i > self.raw_left:
             end = i + self.raw_left

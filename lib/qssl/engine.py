@@ -77,9 +77,14 @@ class Engine:
     def add_hex4(self, v):
         """0X%04X, as the module prints cipher suites."""
         self.add(b"0X")
-        for shift in (12, 8, 4, 0):
-            d = (v >> shift) & 15
-            self.add_byte(48 + d if d < 10 else 55 + d)
+        self._hex_digit(v >> 12)
+        self._hex_digit(v >> 8)
+        self._hex_digit(v >> 4)
+        self._hex_digit(v)
+
+    def _hex_digit(self, d):
+        d &= 15
+        self.add_byte(48 + d if d < 10 else 55 + d)
 
     # --- running ---------------------------------------------------------------------
     def command(self, text, timeout_ms=300, expect=None):
@@ -119,9 +124,10 @@ class Engine:
         self.hold = False
         deadline = ticks_add(ticks_ms(), timeout_ms)
         while not self.final:
+            # The deadline holds even while bytes keep coming (noise, URCs).
+            if ticks_diff(deadline, ticks_ms()) <= 0:
+                self._timeout()
             if not self.pump():
-                if ticks_diff(deadline, ticks_ms()) <= 0:
-                    self._timeout()
                 sleep_ms(1)
         self.busy = False
         self.on_line = None
