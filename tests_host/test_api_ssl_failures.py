@@ -172,7 +172,7 @@ BUG_CLOSED_OVERWRITES_PDP = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_DEAD_DURING_RECV)
+
 def test_reboot_mid_transfer(attached, pki, tls_echo):
     attached.route(ECHO_HOST, tls_echo)
     ctx = attached.ctx(pki)
@@ -231,7 +231,7 @@ def test_reboot_while_idle_detected_by_send(attached, pki, tls_echo):
     s.close()
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_DEAD_DURING_RECV + "; and " + BUG_CLOSED_OVERWRITES_PDP)
+
 def test_pdp_deact(attached, pki, tls_echo):
     attached.route(ECHO_HOST, tls_echo)
     ctx = attached.ctx(pki)
@@ -244,7 +244,7 @@ def test_pdp_deact(attached, pki, tls_echo):
     s.close()
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_CLOSED_OVERWRITES_PDP)
+
 def test_pdp_deact_noticed_by_poll(attached, pki, tls_echo):
     attached.route(ECHO_HOST, tls_echo)
     m = attached.m

@@ -55,9 +55,9 @@ class Modem:
             self._slot_set(self.ready, p.field_int(2), 1)
         elif k == at.K_URC_CLOSED:
             p.fields(p.after(b"+QSSLURC:"))
-            self._slot_set(self.dead, p.field_int(1), DEAD_PEER)
+            self._mark_dead(p.field_int(1), DEAD_PEER)
         elif k == at.K_URC_TCP_CLOSED:
-            self._slot_set(self.dead, p.index, DEAD_PEER)
+            self._mark_dead(p.index, DEAD_PEER)
         elif k == at.K_URC_OPEN:
             p.fields(p.after(b"+QSSLOPEN:"))
             self._opened(p.field_int(0), p.field_int(1))
@@ -90,10 +90,16 @@ class Modem:
         if i is not None and 0 <= i < NSOCK:
             slots[i] = v
 
+    def _mark_dead(self, i, why):
+        # A stronger cause wins: the "closed" URCs that follow +PDP DEACT or a restart
+        # must not turn a lost connection into an orderly close.
+        if i is not None and 0 <= i < NSOCK and self.dead[i] < why:
+            self.dead[i] = why
+
     def _kill_all(self, why):
         for i in range(NSOCK):
-            if self.owner[i] is not None and not self.dead[i]:
-                self.dead[i] = why
+            if self.owner[i] is not None:
+                self._mark_dead(i, why)
 
     # --- bring-up ------------------------------------------------------------------------
     def start(self, timeout_ms=15000):

@@ -233,6 +233,8 @@ class Stream(IOBase):
                     return got
                 m.ready[i] = 0
             if m.dead[i]:
+                if m.dead[i] != _modem.DEAD_PEER:
+                    self._raise_dead()
                 return 0  # the peer closed and everything is read: end of stream
             if self._timeout == 0:
                 return None
@@ -253,10 +255,11 @@ class Stream(IOBase):
             dropped = p.raw_dropped
             p.set_raw_dst(None, 0, 0)
         if kind != at.K_OK:
-            if self._m.dead[self._id]:
-                return 0  # closed meanwhile: the module no longer knows the socket
-            if kind == at.K_REBOOT:
+            why = self._m.dead[self._id]
+            if kind == at.K_REBOOT or (why and why != _modem.DEAD_PEER):
                 self._raise_dead()
+            if why:
+                return 0  # closed by the peer meanwhile: the module no longer knows it
             e.fail(kind)
         if dropped:
             raise OSError(EIO, "the module sent %d bytes more than asked" % dropped)
