@@ -158,19 +158,24 @@ class Paced:
     def readinto(self, buf, n=-1):
         return self.u.readinto(buf, n)
 
+    # small frames: MicroPython takes frames over 11 words from the heap, which would
+    # be counted against qssl in the allocation figures
     def write(self, buf, off=0, n=-1):
         if n < 0:
             n = len(buf) - off
         got = self.u.write(buf, off, n)
         if self.on:
-            now = time.ticks_us()
-            if time.ticks_diff(now, self.due) > 0:
-                self.due = now
-            self.due = time.ticks_add(self.due, n * 1000000 // RATE)
-            d = time.ticks_diff(self.due, time.ticks_us())
-            if d > 0:
-                time.sleep_us(d)
+            self._pace(n)
         return got
+
+    def _pace(self, n):
+        now = time.ticks_us()
+        if time.ticks_diff(now, self.due) > 0:
+            self.due = now
+        self.due = time.ticks_add(self.due, n * 1000000 // RATE)
+        d = time.ticks_diff(self.due, time.ticks_us())
+        if d > 0:
+            time.sleep_us(d)
 
 
 def out(key, value):

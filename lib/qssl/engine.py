@@ -144,6 +144,7 @@ class Engine:
         p = self.p
         p.expect = None
         p.expect_bare = False
+        p.raw_dst = None
         if p.mode == at.M_RAW:
             p.reset()
         raise OSError(ETIMEDOUT, "timeout: " + bytes(self.cmd[: self.cmdlen]).decode())

@@ -31,6 +31,9 @@ class Stream(IOBase):
         self._e = modem.eng
         self._id = -1
         self._timeout = None  # None blocks, 0 is non-blocking, else seconds
+        self._tms = -1  # the same in ms (-1: blocking), so deadlines need no float maths
+        self._dl = 0  # deadline of the call in progress
+        self._pause = 0  # SEND FAIL back-off of the send in progress
         self._state = _NEW
         self._peer = None
         self._rb = None  # read-ahead for readline(), made on first use
@@ -42,12 +45,13 @@ class Stream(IOBase):
         if t is not None and t < 0:
             raise OSError(EINVAL, "timeout must be None or >= 0")
         self._timeout = t
+        self._tms = -1 if t is None else int(t * 1000)
 
     def gettimeout(self):
         return self._timeout
 
     def setblocking(self, flag):
-        self._timeout = None if flag else 0
+        self.settimeout(None if flag else 0)
 
     def setsockopt(self, *args):
         pass  # options belong to the module's stack; accepted for compatibility
@@ -119,22 +123,31 @@ class Stream(IOBase):
         pass
 
     # --- waiting ---------------------------------------------------------------------------
-    def _deadline(self):
-        t = self._timeout
-        return None if t is None else ticks_add(ticks_ms(), int(t * 1000))
+    # The payload path (_fetch, _try_read, _recv_chunk, _send_at, _send_once) is split into
+    # small frames: MicroPython takes bigger ones from the heap on every call.
+    def _start_deadline(self, fallback_ms):
+        t = self._tms
+        self._dl = ticks_add(ticks_ms(), fallback_ms if t < 0 else t)
+
+    def _idle(self):
+        """Wait a little for input; raise ETIMEDOUT once the call's deadline passed."""
+        if not self._e.pump():
+            if self._tms >= 0 and ticks_diff(self._dl, ticks_ms()) <= 0:
+                raise OSError(ETIMEDOUT, "timed out")
+            sleep_ms(1)
 
     def _wait_slot(self, slots, timeout_ms, fatal):
         """Pump the UART until slots[id] is set or the socket dies. Raises ETIMEDOUT."""
         m = self._m
         i = self._id
-        deadline = ticks_add(ticks_ms(), timeout_ms) if timeout_ms is not None else None
+        deadline = ticks_add(ticks_ms(), timeout_ms)
         while not slots[i]:
             if m.dead[i]:
                 if fatal or m.dead[i] != _modem.DEAD_PEER:
                     self._raise_dead()
                 return
             if not self._e.pump():
-                if deadline is not None and ticks_diff(deadline, ticks_ms()) <= 0:
+                if ticks_diff(deadline, ticks_ms()) <= 0:
                     raise OSError(ETIMEDOUT, "timed out")
                 sleep_ms(1)
 
@@ -215,55 +228,55 @@ class Stream(IOBase):
         # One URC can stand for many reads (ERRATA 11): read until the module answers
         # empty, and only then wait for the next "recv" URC.
         if self._state != _CONNECTED:
-            if self._state == _CLOSED and self._id < 0:
-                raise OSError(ENOTCONN, "socket is closed")
-            raise OSError(ENOTCONN, "socket is not connected")
-        m = self._m
-        i = self._id
+            raise OSError(ENOTCONN, "socket is not connected" if self._state == _NEW else "socket is closed")
         if n > MAX_RECV:
             n = MAX_RECV
-        deadline = self._deadline()
+        self._start_deadline(0)
         while True:
-            why = m.dead[i]
-            if why and why != _modem.DEAD_PEER:
-                self._raise_dead()
-            if m.ready[i]:
-                got = self._recv_chunk(buf, n)
-                if got:
-                    return got
-                m.ready[i] = 0
-            if m.dead[i]:
-                if m.dead[i] != _modem.DEAD_PEER:
-                    self._raise_dead()
-                return 0  # the peer closed and everything is read: end of stream
-            if self._timeout == 0:
+            got = self._try_read(buf, n)
+            if got >= 0:
+                return got
+            if self._tms == 0:
                 return None
-            if not self._e.pump():
-                if deadline is not None and ticks_diff(deadline, ticks_ms()) <= 0:
-                    raise OSError(ETIMEDOUT, "timed out")
-                sleep_ms(1)
+            self._idle()
+
+    def _try_read(self, buf, n):
+        # bytes read, 0 at end of stream, -1 when nothing is there yet
+        m = self._m
+        i = self._id
+        if m.dead[i] > _modem.DEAD_PEER:
+            self._raise_dead()
+        if m.ready[i]:
+            got = self._recv_chunk(buf, n)
+            if got:
+                return got
+            m.ready[i] = 0
+        if m.dead[i]:
+            if m.dead[i] != _modem.DEAD_PEER:
+                self._raise_dead()
+            return 0  # the peer closed and everything is read: end of stream
+        return -1
 
     def _recv_chunk(self, buf, n):
-        e = self._e
-        p = e.p
+        p = self._e.p
         p.set_raw_dst(buf, 0, n)
         self._recv_cmd(n)
-        try:
-            kind = e.run(_CMD_MS, self._recv_prefix)
-        finally:
-            got = p.raw_pos
-            dropped = p.raw_dropped
-            p.set_raw_dst(None, 0, 0)
+        kind = self._e.run(_CMD_MS, self._recv_prefix)  # a timeout also clears raw_dst
+        got = p.raw_pos
+        p.raw_dst = None
         if kind != at.K_OK:
-            why = self._m.dead[self._id]
-            if kind == at.K_REBOOT or (why and why != _modem.DEAD_PEER):
-                self._raise_dead()
-            if why:
-                return 0  # closed by the peer meanwhile: the module no longer knows it
-            e.fail(kind)
-        if dropped:
-            raise OSError(EIO, "the module sent %d bytes more than asked" % dropped)
+            return self._recv_failed(kind)
+        if p.raw_dropped:
+            raise OSError(EIO, "the module sent %d bytes more than asked" % p.raw_dropped)
         return got
+
+    def _recv_failed(self, kind):
+        why = self._m.dead[self._id]
+        if kind == at.K_REBOOT or why > _modem.DEAD_PEER:
+            self._raise_dead()
+        if why:
+            return 0  # closed by the peer meanwhile: the module no longer knows it
+        self._e.fail(kind)
 
     # --- sending --------------------------------------------------------------------------
     def send(self, data):
@@ -290,32 +303,38 @@ class Stream(IOBase):
             raise OSError(ENOTCONN, "socket is not connected")
         if n == 0:
             return 0
-        e = self._e
-        deadline = ticks_add(ticks_ms(), int((60 if self._timeout is None else self._timeout) * 1000))
-        pause = 50
+        self._start_deadline(60000)
+        self._pause = 50
         while True:
-            if self._m.dead[self._id]:
-                self._raise_dead()
-            self._send_cmd(n)
-            kind = e.run(_CMD_MS)
-            if kind == at.K_PROMPT:
-                e.write(data, off, n)
-                kind = e.wait(_CMD_MS)
+            kind = self._send_once(data, off, n)
             if kind == at.K_SEND_OK:
                 return n
-            if kind == at.K_SEND_FAIL:
-                # The module's send buffer is full: back off and try again in time.
-                if ticks_diff(deadline, ticks_ms()) <= 0:
-                    raise OSError(ETIMEDOUT, "the module kept answering SEND FAIL")
-                sleep_ms(pause)
-                pause = pause * 2 if pause < 800 else 1000
-                continue
-            if kind == at.K_REBOOT:
-                self._raise_dead()
-            # ERROR: the connection is gone; the note says to open it again.
-            if not self._m.dead[self._id]:
-                self._m.dead[self._id] = _modem.DEAD_PEER
-            raise OSError(ECONNRESET, "send failed: the connection is broken")
+            self._send_failed(kind)
+
+    def _send_once(self, data, off, n):
+        if self._m.dead[self._id]:
+            self._raise_dead()
+        self._send_cmd(n)
+        e = self._e
+        kind = e.run(_CMD_MS)
+        if kind == at.K_PROMPT:
+            e.write(data, off, n)
+            kind = e.wait(_CMD_MS)
+        return kind
+
+    def _send_failed(self, kind):
+        if kind == at.K_SEND_FAIL:
+            # The module's send buffer is full: back off and try again in time.
+            if ticks_diff(self._dl, ticks_ms()) <= 0:
+                raise OSError(ETIMEDOUT, "the module kept answering SEND FAIL")
+            sleep_ms(self._pause)
+            self._pause = self._pause * 2 if self._pause < 500 else 1000
+            return
+        if kind == at.K_REBOOT:
+            self._raise_dead()
+        # ERROR: the connection is gone; the note says to open it again.
+        self._m._mark_dead(self._id, _modem.DEAD_PEER)
+        raise OSError(ECONNRESET, "send failed: the connection is broken")
 
     # --- closing, polling -------------------------------------------------------------------
     def close(self):

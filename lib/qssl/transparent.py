@@ -81,12 +81,12 @@ class TransparentSocket(Stream):
                 return 0
             raise OSError(ENOTCONN, "not in data mode: call resume()")
         r = self._e.ring
-        deadline = self._deadline()
+        self._start_deadline(0)
         while not r.count:
             if not r.fill(self._e.port):
-                if self._timeout == 0:
+                if self._tms == 0:
                     return None
-                if deadline is not None and ticks_diff(deadline, ticks_ms()) <= 0:
+                if self._tms > 0 and ticks_diff(self._dl, ticks_ms()) <= 0:
                     raise OSError(ETIMEDOUT, "timed out")
                 sleep_ms(1)
         if self._link_closed():
