@@ -109,7 +109,7 @@ BUG = ("stream.py _fetch clears m.ready[i] after _recv_chunk() returned 0, but E
        "reads b'' and loses the data)")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG)
+
 def test_recv_urc_with_empty_answer(batching):
     emu, m, ctx, port, log = batching
     s = ctx.socket()

@@ -244,13 +244,16 @@ class Stream(IOBase):
         # bytes read, 0 at end of stream, -1 when nothing is there yet
         m = self._m
         i = self._id
-        if m.dead[i] > _modem.DEAD_PEER:
-            self._raise_dead()
-        if m.ready[i]:
+        while m.ready[i]:
+            if m.dead[i] > _modem.DEAD_PEER:
+                self._raise_dead()
+            # Cleared before the read, so a "recv" URC that arrives during it (even in
+            # the same UART read as an empty answer) makes us read again.
+            m.ready[i] = 0
             got = self._recv_chunk(buf, n)
             if got:
+                m.ready[i] = 1  # more may be buffered: read until an empty answer
                 return got
-            m.ready[i] = 0
         if m.dead[i]:
             if m.dead[i] != _modem.DEAD_PEER:
                 self._raise_dead()
