@@ -12,7 +12,9 @@ crash, a hang cut by the timeout) counts as failed. Exit status 1 on any failure
 
 On the unix port every script gets a fresh interpreter (tools/mpbridge.py) and a
 second pty whose far end answers each CR with "\\r\\nOK\\r\\n", passed as $QSSL_PTY
-(used by test_board_unix.py).
+(used by test_board_unix.py). Scripts named test_api_* or test_net_* talk to the
+modem emulator: one tools/netenv.py world (servers + quecsim on a pty) is started for
+them and its JSON config path passed as $QSSL_DEVICE_ENV.
 """
 import argparse
 import glob
@@ -31,6 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import mpbridge  # noqa: E402
 
+NET_PREFIXES = ("test_api_", "test_net_")
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed\s*$")
 
 
@@ -127,6 +130,8 @@ def main(argv=None):
     ap.add_argument("--port", help="a real board's serial port instead of the unix port")
     ap.add_argument("--micropython", help="the unix port binary (default: venv bin, then PATH)")
     ap.add_argument("--timeout", type=float, default=180, help="seconds per script")
+    ap.add_argument("--baud", type=int, default=115200,
+                    help="line rate the emulator paces its output at, for test_api_*/test_net_*")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every script's output")
     a = ap.parse_args(argv)
 
@@ -142,6 +147,11 @@ def main(argv=None):
     total_p = total_f = 0
     bad = []
     tmp = tempfile.mkdtemp(prefix="qssl-dev-")
+    net = None
+    if not a.port and any(os.path.basename(s).startswith(NET_PREFIXES) for s in scripts):
+        import netenv
+
+        net = netenv.NetEnv(baud=a.baud).start()
     for script in scripts:
         name = os.path.basename(script)
         t0 = time.monotonic()
@@ -152,6 +162,8 @@ def main(argv=None):
             else:
                 responder = OkResponder()
                 env = dict(os.environ, QSSL_PTY=responder.path)
+                if net is not None and name.startswith(NET_PREFIXES):
+                    env["QSSL_DEVICE_ENV"] = net.config_path
                 port = os.path.join(tmp, "mp")
                 bridge = start_bridge(port, exe, env)
             out = run_script(port, script, a.timeout)
@@ -181,6 +193,8 @@ def main(argv=None):
                 if a.verbose or f or ln.startswith(("XFAIL", "SKIP")):
                     if ln.strip():
                         print("    " + ln)
+    if net is not None:
+        net.stop()
     try:
         os.rmdir(tmp)
     except OSError:
