@@ -11,7 +11,8 @@
 #   modem = pico.modem()          # powers the module on if needed, returns qssl.Modem
 #   modem.start()
 from machine import Pin, UART
-import time
+
+from boards.mp_power import Board
 
 UART_ID = 0
 TX_PIN = 0
@@ -25,85 +26,14 @@ STATUS_PIN = 3  # None when STATUS is not wired
 # drives PWRKEY directly (open drain), so that low on the pin is low on PWRKEY.
 PWRKEY_INVERTED = True
 
-# M66 hardware design: PWRKEY low for at least 0.6 s turns the module on; 1 s is
-# comfortably inside the window. Holding it low again (0.7-1 s) turns it OFF,
-# so the pulse is only given when the module is found off.
-_PULSE_MS = 1000
-_STATUS_WAIT_MS = 5000  # STATUS goes high about 1-2 s after the pulse starts
-_UART_READY_MS = 1000  # the module answers AT a little after STATUS
 
-_uart = None
+def _make_uart():
+    return UART(UART_ID, BAUD, tx=Pin(TX_PIN), rx=Pin(RX_PIN), rxbuf=RXBUF, timeout=0)
 
 
-def uart():
-    """The module's UART, created once."""
-    global _uart
-    if _uart is None:
-        _uart = UART(UART_ID, BAUD, tx=Pin(TX_PIN), rx=Pin(RX_PIN), rxbuf=RXBUF, timeout=0)
-    return _uart
-
-
-def _key(pressed):
-    # pressed: PWRKEY pulled low. Without the transistor the pin is open drain, so it
-    # never drives the module's VBAT-referenced PWRKEY high.
-    mode = Pin.OUT if PWRKEY_INVERTED else Pin.OPEN_DRAIN
-    Pin(PWRKEY_PIN, mode, value=1 if pressed == PWRKEY_INVERTED else 0)
-
-
-def _answers_at(u, wait_ms=300):
-    """True when the module answers a bare AT (it is on and its UART runs)."""
-    buf = bytearray(64)
-    while u.any():  # forget what was there before
-        u.readinto(buf)
-    u.write(b"AT\r")
-    got = b""
-    t0 = time.ticks_ms()
-    while time.ticks_diff(time.ticks_ms(), t0) < wait_ms:
-        if u.any():
-            n = u.readinto(buf)
-            got = (got + bytes(buf[:n]))[-64:]
-            if b"OK" in got:
-                return True
-        time.sleep_ms(10)
-    return False
-
-
-def is_on():
-    if STATUS_PIN is not None:
-        return Pin(STATUS_PIN, Pin.IN).value() == 1
-    return _answers_at(uart())
-
-
-def power_on():
-    """Turn the module on unless it already is. Returns True when it was switched on now."""
-    _key(False)
-    if is_on():
-        return False
-    _key(True)
-    time.sleep_ms(_PULSE_MS)
-    _key(False)
-    if STATUS_PIN is not None:
-        st = Pin(STATUS_PIN, Pin.IN)
-        t0 = time.ticks_ms()
-        while st.value() != 1:
-            if time.ticks_diff(time.ticks_ms(), t0) > _STATUS_WAIT_MS:
-                raise OSError(110, "modem STATUS stayed low after PWRKEY pulse")
-            time.sleep_ms(50)
-    time.sleep_ms(_UART_READY_MS)  # qssl's Modem.start() then syncs with AT
-    return True
-
-
-def power_off():
-    """Orderly power-down with the key (AT+QPOWD=1 does the same from software)."""
-    if is_on():
-        _key(True)
-        time.sleep_ms(_PULSE_MS)
-        _key(False)
-
-
-def modem(**kw):
-    """Power the module on and return a qssl.Modem on its UART (kw go to qssl.Modem)."""
-    import qssl
-
-    power_on()
-    return qssl.Modem(uart(), **kw)
+_board = Board(_make_uart, PWRKEY_PIN, STATUS_PIN, PWRKEY_INVERTED)
+uart = _board.uart
+is_on = _board.is_on
+power_on = _board.power_on  # True when it switched the module on now
+power_off = _board.power_off
+modem = _board.modem  # powers the module on if needed, returns a qssl.Modem
