@@ -16,7 +16,8 @@ class SSLSocket(Stream):
     def _prepare(self):
         self.context.apply()
 
-    def _open_cmd(self, host, port, secs):
+    def _open_cmd(self, host, port, secs, mode=0):
+        # mode 0: non-transparent; 1: transparent (TransparentSocket)
         e = self._e
         e.begin(b"AT+QSSLOPEN=")
         e.add_int(self._id)
@@ -26,7 +27,9 @@ class SSLSocket(Stream):
         e.add_quoted(host.encode() if isinstance(host, str) else host)
         e.add_byte(44)
         e.add_int(port)
-        e.add(b",0,")
+        e.add_byte(44)
+        e.add_int(mode)
+        e.add_byte(44)
         e.add_int(secs)
 
     def _recv_cmd(self, n):

@@ -12,9 +12,9 @@ MAX_SEND = const(1460)
 MAX_RECV = const(1500)
 _CMD_MS = const(10000)  # answer time of one send/recv command (payload included)
 
-_NEW = const(0)
-_CONNECTED = const(1)
-_CLOSED = const(2)
+S_NEW = const(0)
+S_CONNECTED = const(1)
+S_CLOSED = const(2)
 
 # MicroPython stream ioctl numbers and poll flags (select.poll, asyncio)
 _MP_STREAM_POLL = const(3)
@@ -34,7 +34,7 @@ class Stream(IOBase):
         self._tms = -1  # the same in ms (-1: blocking), so deadlines need no float maths
         self._dl = 0  # deadline of the call in progress
         self._pause = 0  # SEND FAIL back-off of the send in progress
-        self._state = _NEW
+        self._state = S_NEW
         self._peer = None
         self._rb = None  # read-ahead for readline(), made on first use
         self._rs = 0
@@ -75,8 +75,8 @@ class Stream(IOBase):
     # --- connect -----------------------------------------------------------------------------
     def connect(self, address):
         host, port = address
-        if self._state != _NEW:
-            raise OSError(EALREADY if self._state == _CONNECTED else ENOTCONN, "socket already used")
+        if self._state != S_NEW:
+            raise OSError(EALREADY if self._state == S_CONNECTED else ENOTCONN, "socket already used")
         self._prepare()
         m = self._m
         i = m.claim(self)
@@ -98,7 +98,7 @@ class Stream(IOBase):
             raise
         m.ready[i] = 1
         self._peer = (host, port)
-        self._state = _CONNECTED
+        self._state = S_CONNECTED
 
     def _open_secs(self):
         # The module's own open timeout (10..300 s, default 90) follows ours.
@@ -117,7 +117,7 @@ class Stream(IOBase):
                     pass
             self._m.release(i)
         self._id = -1
-        self._state = _CLOSED
+        self._state = S_CLOSED
 
     def _prepare(self):
         pass
@@ -227,8 +227,8 @@ class Stream(IOBase):
     def _fetch(self, buf, n):
         # One URC can stand for many reads (ERRATA 11): read until the module answers
         # empty, and only then wait for the next "recv" URC.
-        if self._state != _CONNECTED:
-            raise OSError(ENOTCONN, "socket is not connected" if self._state == _NEW else "socket is closed")
+        if self._state != S_CONNECTED:
+            raise OSError(ENOTCONN, "socket is not connected" if self._state == S_NEW else "socket is closed")
         if n > MAX_RECV:
             n = MAX_RECV
         self._start_deadline(0)
@@ -302,7 +302,7 @@ class Stream(IOBase):
         return len(data)
 
     def _send_at(self, data, off, n):
-        if self._state != _CONNECTED:
+        if self._state != S_CONNECTED:
             raise OSError(ENOTCONN, "socket is not connected")
         if n == 0:
             return 0
@@ -341,9 +341,9 @@ class Stream(IOBase):
 
     # --- closing, polling -------------------------------------------------------------------
     def close(self):
-        if self._state == _CLOSED:
+        if self._state == S_CLOSED:
             return
-        if self._state == _CONNECTED:
+        if self._state == S_CONNECTED:
             i = self._id
             why = self._m.dead[i]
             if why != _modem.DEAD_REBOOT and why != _modem.DEAD_PDP:
@@ -353,14 +353,14 @@ class Stream(IOBase):
                     pass  # already closed by the peer, or the module is gone
             self._m.release(i)
         self._id = -1
-        self._state = _CLOSED
+        self._state = S_CLOSED
 
     def ioctl(self, req, arg):
         if req == _MP_STREAM_POLL:
             self._e.poll()
             ret = 0
             i = self._id
-            if self._state != _CONNECTED or i < 0:
+            if self._state != S_CONNECTED or i < 0:
                 return _POLLHUP | _POLLERR
             if arg & _POLLIN and (self._m.ready[i] or self._m.dead[i] or self._rs != self._re):
                 ret |= _POLLIN

@@ -1,57 +1,47 @@
 # Transparent mode (AT+QSSLOPEN ...,1): after CONNECT every byte on the UART is
 # payload, both ways, until "+++" (1000 ms of silence before and after, ERRATA 20)
 # returns to command mode; ATO goes back. While in data mode no command can run.
-from .compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOTCONN, ETIMEDOUT, EIO
+from .compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOTCONN, ETIMEDOUT, ECONNABORTED
 from . import at
-from .stream import Stream
+from .socket import SSLSocket
+from .stream import S_NEW, S_CONNECTED, S_CLOSED
+from .modem import DEAD_PEER
 
 _GUARD_MS = const(1000)
 _LINK_CLOSED = b"\r\nCLOSED\r\n"  # the module leaves data mode by itself when the link breaks
 _ESCAPED = b"\r\nOK\r\n"
 
 
-class TransparentSocket(Stream):
-    _open_name = "+QSSLOPEN:"
-
+class TransparentSocket(SSLSocket):
     def __init__(self, ctx):
-        super().__init__(ctx._modem)
-        self.context = ctx
+        super().__init__(ctx)
         self.data_mode = False
         self._pending = bytearray()  # payload that arrived around an escape
         self._eof = False
 
     def connect(self, address):
         host, port = address
-        if self._state != 0:
+        if self._state != S_NEW:
             raise OSError(EINVAL, "socket already used")
         self.context.apply()
         m = self._m
         e = self._e
         self._id = m.claim(self)
         secs = self._open_secs()
-        e.begin(b"AT+QSSLOPEN=")
-        e.add_int(self._id)
-        e.add_byte(44)
-        e.add_int(self.context.index)
-        e.add_byte(44)
-        e.add_quoted(host.encode() if isinstance(host, str) else host)
-        e.add_byte(44)
-        e.add_int(port)
-        e.add(b",1,")
-        e.add_int(secs)
+        self._open_cmd(host, port, secs, 1)
         try:
             kind = e.run(5000)
             if kind == at.K_OK:
                 kind = e.wait(secs * 1000 + 5000)
             if kind != at.K_CONNECT:
-                raise OSError(103, "transparent connection to %s:%d failed" % (host, port))
+                raise OSError(ECONNABORTED, "transparent connection to %s:%d failed" % (host, port))
         except OSError:
             m.release(self._id)
             self._id = -1
-            self._state = 2
+            self._state = S_CLOSED
             raise
         self._peer = (host, port)
-        self._state = 1
+        self._state = S_CONNECTED
         self._enter_data()
 
     def _enter_data(self):
@@ -115,7 +105,7 @@ class TransparentSocket(Stream):
         r.consume(r.count)
         self._leave_data()
         self._eof = True
-        self._m.dead[self._id] = 1
+        self._m._mark_dead(self._id, DEAD_PEER)
         return True
 
     def _send_at(self, data, off, n):
@@ -166,7 +156,7 @@ class TransparentSocket(Stream):
         """ATO: back to data mode."""
         if self.data_mode:
             return
-        if self._state != 1 or self._m.dead[self._id]:
+        if self._state != S_CONNECTED or self._m.dead[self._id]:
             raise OSError(ENOTCONN, "connection is closed")
         kind = self._e.command(b"ATO", 5000)
         if kind != at.K_CONNECT:
@@ -174,12 +164,12 @@ class TransparentSocket(Stream):
         self._enter_data()
 
     def close(self):
-        if self._state == 1 and self.data_mode:
+        if self._state == S_CONNECTED and self.data_mode:
             try:
                 self.escape()
             except OSError:
                 self._leave_data()
-        if self._state == 1:
+        if self._state == S_CONNECTED:
             if not self._m.dead[self._id]:
                 e = self._e
                 e.begin(b"AT+QSSLCLOSE=")
@@ -190,7 +180,7 @@ class TransparentSocket(Stream):
                     pass
             self._m.release(self._id)
         self._id = -1
-        self._state = 2
+        self._state = S_CLOSED
 
     def ioctl(self, req, arg):
         if req == 3 and self.data_mode:
