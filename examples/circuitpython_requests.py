@@ -7,50 +7,11 @@
 # On a PC (CPython, pyserial) against the emulator's pty:
 #   QSSL_DEMO=/tmp/qssl_demo.json python examples/circuitpython_requests.py
 import sys
-import json
 
-if "lib" not in sys.path:
-    sys.path.append("lib")
-
-import adafruit_requests
-import qssl
-
-_BOARDS = {"linux": "unix", "rp2": "pico", "esp32": "esp32_devkitc", "RP2040": "feather_rp2040"}
-
-
-def load_config():
-    path = "qssl_config.json"
-    if sys.platform == "linux":
-        import os
-
-        path = os.getenv("QSSL_DEMO") or "/tmp/qssl_demo.json"
-    with open(path) as f:
-        cfg = json.load(f)
-    if "ca" not in cfg and "ca_file" in cfg:
-        with open(cfg["ca_file"]) as f:
-            cfg["ca"] = f.read()
-    return cfg
-
-
-def open_modem(cfg):
-    name = cfg.get("board") or _BOARDS.get(sys.platform, sys.platform)
-    if name == "unix":
-        if sys.implementation.name == "cpython":
-            import serial  # pyserial: a pty or a USB serial adapter
-
-            return qssl.Modem(serial.Serial(cfg["pty"], 115200, timeout=0))
-        from boards import unix as board
-
-        return board.modem(cfg["pty"])
-    if name == "feather_rp2040":
-        from boards import feather_rp2040 as board
-    elif name == "pico":
-        from boards import pico as board
-    elif name == "esp32_devkitc":
-        from boards import esp32_devkitc as board
-    else:
-        raise ValueError("no board file for %r; set \"board\" in the config" % name)
-    return board.modem()
+sys.path.append("examples")  # example_setup.py beside this file (mpremote mount .)
+import adafruit_requests  # noqa: E402
+from example_setup import load_config, open_modem  # noqa: E402
+import qssl  # noqa: E402
 
 
 def main():

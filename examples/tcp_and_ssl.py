@@ -8,45 +8,9 @@
 #
 #   mpremote connect /tmp/mp resume mount . run examples/tcp_and_ssl.py
 import sys
-import json
 
-if "lib" not in sys.path:
-    sys.path.append("lib")
-
-import qssl
-
-_BOARDS = {"linux": "unix", "rp2": "pico", "esp32": "esp32_devkitc", "RP2040": "feather_rp2040"}
-
-
-def load_config():
-    path = "qssl_config.json"
-    if sys.platform == "linux":
-        import os
-
-        path = os.getenv("QSSL_DEMO") or "/tmp/qssl_demo.json"
-    with open(path) as f:
-        cfg = json.load(f)
-    if "ca" not in cfg and "ca_file" in cfg:
-        with open(cfg["ca_file"]) as f:
-            cfg["ca"] = f.read()
-    return cfg
-
-
-def open_modem(cfg):
-    name = cfg.get("board") or _BOARDS.get(sys.platform, sys.platform)
-    if name == "unix":
-        from boards import unix as board
-
-        return board.modem(cfg["pty"])
-    if name == "pico":
-        from boards import pico as board
-    elif name == "esp32_devkitc":
-        from boards import esp32_devkitc as board
-    elif name == "feather_rp2040":
-        from boards import feather_rp2040 as board
-    else:
-        raise ValueError("no board file for %r; set \"board\" in the config" % name)
-    return board.modem()
+sys.path.append("examples")  # example_setup.py beside this file (mpremote mount .)
+from example_setup import load_config, open_modem  # noqa: E402
 
 
 def read_exactly(sock, n):
