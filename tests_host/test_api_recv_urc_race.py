@@ -135,3 +135,30 @@ def test_recv_with_batching_port_when_data_is_there(batching):
     assert read_exact(s, 7, 6) == b"echo me"
     assert port.holds >= 1
     s.close()
+
+
+BUG_NONBLOCK = ("stream.py _fetch: with settimeout(0)/setblocking(False) it returns None as soon as "
+                "m.ready[i] is 0, without pumping the UART first, so a \"recv\" URC that arrived "
+                "after the last command is never parsed: readinto() returns None (recv_into raises "
+                "EAGAIN) forever while the data waits in the module, unless some other command or "
+                "modem.poll() happens to read the URC")
+
+
+@pytest.mark.xfail(strict=True, reason=BUG_NONBLOCK)
+def test_nonblocking_read_sees_late_urc(batching):
+    emu, m, ctx, port, log = batching
+    s = ctx.socket()
+    s.settimeout(5)
+    s.connect((ECHO_HOST, 443))
+    s.setblocking(False)
+    buf = bytearray(16)
+    assert s.readinto(buf) is None
+    s.write(b"late")  # the echo comes DELAY_S later, after SEND OK
+    n = None
+    end = time.monotonic() + 3
+    while n is None and time.monotonic() < end:
+        n = s.readinto(buf)
+        if n is None:
+            time.sleep(0.02)
+    assert n == 4 and bytes(buf[:4]) == b"late"
+    s.close()

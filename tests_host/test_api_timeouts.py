@@ -95,3 +95,22 @@ def test_negative_timeout_rejected(attached, pki, tls_echo):
     e = expect_oserror(s.settimeout, -1)
     assert e.errno == errno.EINVAL or isinstance(e, ValueError)
     s.close()
+
+
+def test_nonblocking_empty_reads_then_data(attached, pki, tls_echo):
+    """EAGAIN / None first, then a write: the echo must still be found."""
+    s = _sock(attached, pki, tls_echo, 10)
+    s.setblocking(False)
+    buf = bytearray(16)
+    e = expect_oserror(s.recv_into, buf)
+    assert e.errno == errno.EAGAIN
+    assert s.readinto(buf) is None
+    s.write(b"nb")
+    n = None
+    end = time.monotonic() + 5
+    while n is None and time.monotonic() < end:
+        n = s.readinto(buf)
+        if n is None:
+            time.sleep(0.01)
+    assert n == 2 and bytes(buf[:2]) == b"nb"
+    s.close()

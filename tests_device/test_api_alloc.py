@@ -1,0 +1,108 @@
+# Heap allocation per KB sent and received through an SSL socket, on MicroPython
+# (micropython.mem_total() before and after). Printed as figures; asserted only
+# against a generous bound (< 200 bytes per KB each way).
+#
+# Environment: see tests_device/test_api_https.py (run by tools/run_device_tests.py,
+# or by hand with /tmp/qssl_device_env.json).
+import sys
+
+sys.path.insert(0, "tests_device")
+import tinytest
+
+tinytest.setup_path()
+import gc
+import json
+import os
+import time
+import micropython
+
+BOUND = 200  # bytes per KB
+KB = 16
+
+_w = {}
+
+
+def world():
+    if "modem" in _w:
+        return _w
+    path = os.getenv("QSSL_DEVICE_ENV") if hasattr(os, "getenv") else None
+    try:
+        f = open(path or "/tmp/qssl_device_env.json")
+    except OSError:
+        raise tinytest.Skip("no $QSSL_DEVICE_ENV nor /tmp/qssl_device_env.json")
+    with f:
+        cfg = json.load(f)
+    import qssl
+    from boards.unix import PtyUart
+
+    m = qssl.Modem(PtyUart(cfg["modem_pty"]))
+    m.start()
+    m.attach(apn=cfg.get("apn", "CMNET"))
+    ctx = m.ssl_context(0)
+    ctx.load_verify_locations(cadata=cfg["ca_pem"])
+    _w.update(modem=m, ctx=ctx, cfg=cfg)
+    return _w
+
+
+def echo_socket():
+    w = world()
+    s = w["ctx"].socket()
+    s.settimeout(30)
+    s.connect((w["cfg"]["echo_host"], w["cfg"]["echo_port"]))
+    return s
+
+
+def _send(s, mv, n):
+    # n sends of the same 1 KB memoryview: the library gets no new objects from us
+    i = 0
+    while i < n:
+        s.write(mv)
+        i += 1
+
+
+def _recv(s, buf, total):
+    got = 0
+    t0 = time.ticks_ms()
+    while got < total:
+        if time.ticks_diff(time.ticks_ms(), t0) > 60000:
+            return -got
+        k = s.recv_into(buf, 1024 if total - got > 1024 else total - got)
+        if not k:
+            return -got
+        got += k
+    return got
+
+
+def _measure(s, mv, buf):
+    gc.collect()
+    a = micropython.mem_total()
+    _send(s, mv, KB)
+    b = micropython.mem_total()
+    got = _recv(s, buf, KB * 1024)
+    c = micropython.mem_total()
+    return b - a, c - b, got
+
+
+def test_alloc_per_kb():
+    data = bytearray(1024)
+    for i in range(1024):
+        data[i] = (i * 13) & 0xFF
+    mv = memoryview(data)
+    buf = bytearray(1500)
+    s = echo_socket()
+    try:
+        # warm up: first use of every path (readline buffers, caches) is not counted
+        _send(s, mv, 2)
+        tinytest.eq(_recv(s, buf, 2048), 2048, "warm-up echo")
+        sent, rcvd, got = _measure(s, mv, buf)
+        tinytest.eq(got, KB * 1024, "echoed bytes")
+    finally:
+        s.close()
+    per_sent = sent / KB
+    per_rcvd = rcvd / KB
+    print("allocated: %.1f B/KB sent, %.1f B/KB received (%d KB each way)" % (per_sent, per_rcvd, KB))
+    tinytest.eq(per_sent < BOUND, True, "B/KB sent %.1f" % per_sent)
+    tinytest.eq(per_rcvd < BOUND, True, "B/KB received %.1f" % per_rcvd)
+
+
+tinytest.main(globals())

@@ -1,0 +1,142 @@
+# HTTPS through the public API on MicroPython: a GET, a large body read to the end
+# (the server closes after it: the peer's close arrives while data is still buffered).
+#
+# Run by tools/run_device_tests.py (it starts the servers and quecsim on a pty and
+# passes their config as $QSSL_DEVICE_ENV). By hand:
+#   .venv/bin/python -c "import sys; sys.path[:0]=['tools','lib']; import netenv, time; \
+#     e = netenv.NetEnv().start(); print(e.config_path); time.sleep(3600)" &
+#   cp <printed path> /tmp/qssl_device_env.json
+#   (or: python -m testnet --dir /tmp/qnet, then
+#    python -m quecsim --pty /tmp/qmodem --boot --route example.com:443=127.0.0.1:<https>
+#      --route echo.test:443=127.0.0.1:<echo>, and write /tmp/qssl_device_env.json with
+#    {"modem_pty": "/tmp/qmodem", "https_host": "example.com", "https_port": 443,
+#     "echo_host": "echo.test", "echo_port": 443, "ca_pem": "<the CA PEM text>"})
+#   micropython tests_device/test_api_https.py      (from the repository root)
+import sys
+
+sys.path.insert(0, "tests_device")
+import tinytest
+
+tinytest.setup_path()
+import json
+import os
+import time
+
+_w = {}
+
+
+def world():
+    if "modem" in _w:
+        return _w
+    path = os.getenv("QSSL_DEVICE_ENV") if hasattr(os, "getenv") else None
+    try:
+        f = open(path or "/tmp/qssl_device_env.json")
+    except OSError:
+        raise tinytest.Skip("no $QSSL_DEVICE_ENV nor /tmp/qssl_device_env.json")
+    with f:
+        cfg = json.load(f)
+    import qssl
+    from boards.unix import PtyUart
+
+    m = qssl.Modem(PtyUart(cfg["modem_pty"]))
+    m.start()
+    m.attach(apn=cfg.get("apn", "CMNET"))
+    ctx = m.ssl_context(0)
+    ctx.load_verify_locations(cadata=cfg["ca_pem"])
+    _w.update(modem=m, ctx=ctx, cfg=cfg)
+    return _w
+
+
+def https_socket():
+    w = world()
+    s = w["ctx"].socket()
+    s.settimeout(20)
+    s.connect((w["cfg"]["https_host"], w["cfg"]["https_port"]))
+    return s
+
+
+def read_all(s, limit=200000):
+    out = bytearray()
+    buf = bytearray(1500)
+    t0 = time.ticks_ms()
+    while True:
+        if time.ticks_diff(time.ticks_ms(), t0) > 60000:
+            raise AssertionError("no end of stream in 60 s (%d bytes)" % len(out))
+        n = s.readinto(buf)
+        if not n:
+            return bytes(out)
+        out.extend(memoryview(buf)[:n])
+        if len(out) > limit:
+            raise AssertionError("more than %d bytes" % limit)
+
+
+def pattern(n):
+    # testnet.servers.pattern: the body of /big?n=N
+    p = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\n"
+    return (p * (n // len(p) + 1))[:n]
+
+
+def test_https_get_root():
+    s = https_socket()
+    try:
+        host = _w["cfg"]["https_host"]
+        s.write(b"GET / HTTP/1.1\r\nHost: " + host.encode() + b"\r\nConnection: close\r\n\r\n")
+        status = s.readline()
+        tinytest.eq(status[:12], b"HTTP/1.1 200", "status line")
+        clen = None
+        while True:
+            ln = s.readline()
+            if not ln:
+                raise AssertionError("headers not ended")
+            if ln == b"\r\n":
+                break
+            if ln.lower().startswith(b"content-length:"):
+                clen = int(ln.split(b":")[1])
+        body = read_all(s)
+        tinytest.eq(len(body), clen, "body length")
+        tinytest.eq(body.find(b"<html>") >= 0, True, "an HTML page")
+    finally:
+        s.close()
+
+
+def test_https_big_body_then_peer_close():
+    n = 30000
+    s = https_socket()
+    try:
+        s.write(b"GET /big?n=%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % n)
+        raw = read_all(s)
+        k = raw.find(b"\r\n\r\n")
+        tinytest.eq(raw[:12], b"HTTP/1.1 200", "status")
+        body = raw[k + 4:]
+        tinytest.eq(len(body), n, "body length")
+        tinytest.eq(body == pattern(n), True, "body bytes")
+        # end of stream stays end of stream
+        tinytest.eq(s.recv(10), b"", "recv after EOF")
+        tinytest.eq(s.readinto(bytearray(8)), 0, "readinto after EOF")
+    finally:
+        s.close()
+    tinytest.eq(_w["modem"].status()[1], [], "no sockets left")
+
+
+def test_https_get_with_read_n():
+    s = https_socket()
+    try:
+        s.write(b"GET /big?n=5000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            c = s.read(1)
+            if not c:
+                raise AssertionError("EOF in headers")
+            head += c
+        body = b""
+        while len(body) < 5000:
+            more = s.read(5000 - len(body))
+            if not more:
+                break
+            body += more
+        tinytest.eq(body == pattern(5000), True, "body bytes")
+    finally:
+        s.close()
+
+
+tinytest.main(globals())
