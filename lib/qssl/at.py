@@ -270,10 +270,11 @@ class Parser:
                 self.body = s
                 self.kind = K_URC_TCP_CLOSED
                 return
-        k = self._exact(_FIN_P, 0)
-        if k >= 0:
-            self.kind = _FIN_K[k]
-            return
+        if line[0] != 43:  # finals never start with "+": skip their table
+            k = self._exact(_FIN_P, 0)
+            if k >= 0:
+                self.kind = _FIN_K[k]
+                return
         if self._prefix(_ERR_P) >= 0:
             self.kind = K_CME
             k = parse_int(line, 11, self.n)
