@@ -175,3 +175,27 @@ def test_cmee_0_turns_cme_errors_into_error(at):
     assert at.cmd('AT+QSECWRITE="NVRAM:XX0",10,100') == b"\r\nERROR\r\n"
     assert at.cmd("AT+CMEE=1") == OK
     assert is_cme(at.cmd('AT+QSECREAD="RAM:missing"'))
+
+
+def test_plus_plus_plus_inside_upload_data_is_data(at):
+    # base64 may contain "+++": without the guard times it is part of the certificate
+    data = b"-----BEGIN CERTIFICATE-----\nMIIB+++Zm9v+++\n-----END CERTIFICATE-----\n"
+    assert at.cmd('AT+QSECWRITE="RAM:plus.pem",%d,100' % len(data)) == b"\r\nCONNECT\r\n"
+    at.write(data)
+    want = "\r\n+QSECWRITE: %d,%x\r\n\r\nOK\r\n" % (len(data), qsec_checksum(data))
+    assert at.read_final(timeout=5) == want.encode()
+
+
+def test_guarded_plus_plus_plus_followed_by_data_is_data(at):
+    part = b"-----BEGIN CERTIFICATE-----\nMIIB"
+    rest = b"QUJD\n-----END CERTIFICATE-----\n"
+    size = len(part) + 3 + len(rest)
+    assert at.cmd('AT+QSECWRITE="RAM:plus2.pem",%d,100' % size) == b"\r\nCONNECT\r\n"
+    at.write(part)
+    time.sleep(1.1)
+    at.write(b"+++")
+    time.sleep(0.3)  # less than the trailing guard: the +++ was data after all
+    at.write(rest)
+    data = part + b"+++" + rest
+    want = "\r\n+QSECWRITE: %d,%x\r\n\r\nOK\r\n" % (len(data), qsec_checksum(data))
+    assert at.read_final(timeout=5) == want.encode()

@@ -71,25 +71,23 @@ def qsecwrite(emu, req):
 
 
 def secwrite_input(emu):
-    """Take upload bytes from emu.inbuf: up to the size, or up to "+++"."""
+    """Take upload bytes from emu.inbuf, up to the size. "+++" inside the data is data:
+    only a "+++" sent alone between guard times ends an upload early (emulator.py,
+    ERRATA 20), since base64 certificates may well contain "+++"."""
     pend = emu.pending
     buf = emu.inbuf
     want = pend["size"] - len(pend["buf"])
     take = bytes(buf[:want])
-    data = pend["buf"] + take
-    k = data.find(b"+++")
-    if k >= 0:
-        used = k + 3 - len(pend["buf"])
-        pend["buf"] = data[:k]
-        _log(emu, used)
-        del buf[:used]
-        _finish(emu)
-        return
-    pend["buf"] = data
+    pend["buf"] += take
     _log(emu, len(take))
     del buf[: len(take)]
     if len(pend["buf"]) >= pend["size"]:
         _finish(emu)
+
+
+def secwrite_escape(emu):
+    """The host sent "+++" between guard times: the upload ends with what came."""
+    _finish(emu)
 
 
 def _log(emu, n):

@@ -190,6 +190,7 @@ class Emulator:
         self.esc = bytearray()  # "+" bytes held in data mode
         self.esc_deadline = None
         self.last_in = 0.0
+        self.sec_plus = None  # time of a "+++" held during an upload's trailing guard
         self.timers = []  # (deadline, fn)
         self.deferred = []  # URCs held during data mode
 
@@ -246,8 +247,32 @@ class Emulator:
         if self.mode == "data":
             self._data_input(data, gap, t)
             return
+        if self.mode == "secwrite" and self._upload_escape(data, gap, t):
+            return
         self.inbuf += data
         self.process_input()
+
+    def _upload_escape(self, data, gap, t):
+        # During QSECWRITE, "+++" ends the upload only as in data mode: sent alone after
+        # GUARD of silence and followed by GUARD of silence. Otherwise it is data.
+        if self.sec_plus is not None:
+            self.sec_plus = None
+            self.inbuf += b"+++"  # more came within the guard: the +++ was data
+            return False
+        if gap < GUARD or data != b"+++":
+            return False
+        self.sec_plus = t
+        token = self.pending
+
+        def fire():
+            if self.sec_plus == t and self.pending is token and self.mode == "secwrite":
+                self.sec_plus = None
+                if self.transcript:
+                    self.transcript.host(b"+++")
+                commands_certs.secwrite_escape(self)
+
+        self.add_timer(GUARD, fire)
+        return True
 
     def process_input(self):
         """Consume inbuf according to the mode, as far as possible."""
