@@ -237,7 +237,11 @@ class Stream(IOBase):
             if got >= 0:
                 return got
             if self._tms == 0:
-                return None
+                # Non-blocking: look at what the UART holds once (a "recv" URC may be
+                # there), try again, and give up without waiting.
+                self._e.pump()
+                got = self._try_read(buf, n)
+                return None if got < 0 else got
             self._idle()
 
     def _try_read(self, buf, n):
