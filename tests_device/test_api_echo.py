@@ -190,7 +190,4 @@ def test_recv_after_close():
         pass
 
 
-tinytest.main(globals(), xfail={
-    "test_nonblocking": "stream.py _fetch returns None in non-blocking mode without pumping the "
-                        "UART, so the recv URC of the echo is never parsed",
-})
+tinytest.main(globals())
