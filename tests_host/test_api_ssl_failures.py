@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+
 from api_fixtures import (attached, rig, booted, errno, expect_oserror, qssl, raw_at,  # noqa: F401
                           read_exact, read_to_eof, wait_for, payload, ECHO_HOST, LOCAL_IP)
 
@@ -72,13 +73,38 @@ def test_occupied_socket(attached, pki, tls_echo):
     e = expect_oserror(s.connect, (ECHO_HOST, 443))
     assert e.errno == errno.EADDRINUSE
     s.close()
-    # The foreign socket is untouched, and freeing it lets the library in.
+    # The foreign socket is untouched, and the next socket is not stuck on its index.
     assert 0 in attached.emu.state.sockets
-    assert at.cmd("AT+QSSLCLOSE=0") == b"\r\nCLOSE OK\r\n"
     with attached.connect(ctx, ECHO_HOST) as s2:
-        assert s2.ssid == 0
+        assert s2.ssid == 1
         s2.sendall(b"mine")
         assert read_exact(s2, 4) == b"mine"
+    # Once the module no longer holds it (status() tells), index 0 is used again.
+    assert at.cmd("AT+QSSLCLOSE=0") == b"\r\nCLOSE OK\r\n"
+    attached.m.status()
+    with attached.connect(ctx, ECHO_HOST) as s3:
+        assert s3.ssid == 0
+
+
+def test_attach_learns_sockets_left_in_the_module(booted, pki, tls_echo):
+    """A program restarted without a module reboot: attach() reads AT+QSSLSTATE and
+    does not hand out the index the module still holds."""
+    booted.route(ECHO_HOST, tls_echo)
+    booted.m.start()
+    booted.m.attach(apn="CMNET")
+    at = raw_at(booted)
+    at.cmd('AT+QSSLOPEN=0,5,"%s",443,0,30' % ECHO_HOST)
+    at.read_line("+QSSLOPEN: 0,", timeout=10)
+    fresh = qssl.Modem(booted.emu.port())  # the program starts again
+    fresh.start()
+    fresh.attach(apn="CMNET")
+    s = fresh.ssl_context(0)
+    s.load_verify_locations(cadata=pki.ca_pem)
+    sock = s.socket()
+    sock.settimeout(10)
+    sock.connect((ECHO_HOST, 443))
+    assert sock.ssid == 1
+    sock.close()
 
 
 def test_peer_close_mid_read(attached, pki):

@@ -36,6 +36,7 @@ class Modem:
         self.opened = bytearray(NSOCK)  # an open result arrived for this slot
         self.open_code = [0] * NSOCK  # +QSSLOPEN code; 0/-1/-2 (TCP: 0 ok, -1 fail, -2 busy)
         self.owner = [None] * NSOCK  # the socket object holding the slot
+        self.foreign = bytearray(NSOCK)  # busy in the module, not ours (left from before)
         self.cid = 0  # foreground context (AT+QIFGCNT)
         self.ip = None
         self.started = False
@@ -253,6 +254,7 @@ class Modem:
     def status(self):
         """AT+QSSLSTATE: (state, [(index, type, ip, port, status, is_ssl), ...])."""
         rows = []
+        busy = []
         state = None
         for line in self.query(b"AT+QSSLSTATE", b"+QSSLSTATE:"):
             offs = [0] * 12
@@ -264,6 +266,7 @@ class Modem:
             if n == 1:
                 state = f(0)
             elif n >= 6:
+                busy.append(at.parse_int(line, offs[0], offs[1]))
                 rows.append(
                     (
                         at.parse_int(line, offs[0], offs[1]),
@@ -274,13 +277,16 @@ class Modem:
                         at.parse_int(line, offs[10], offs[11]) == 1,
                     )
                 )
+        for i in range(NSOCK):
+            self.foreign[i] = 1 if i in busy and self.owner[i] is None else 0
         return state, rows
 
     # --- slots ------------------------------------------------------------------------------
     def claim(self, sock, index=None):
-        """Reserve a free socket index (0..5) for sock."""
+        """Reserve a free socket index (0..5) for sock. Indexes the module holds for
+        somebody else (a -2 answer, or rows of status() that are not ours) are skipped."""
         for i in range(NSOCK) if index is None else (index,):
-            if self.owner[i] is None:
+            if self.owner[i] is None and not self.foreign[i]:
                 self.owner[i] = sock
                 self.ready[i] = 1  # read once before trusting URCs
                 self.dead[i] = 0

@@ -90,6 +90,7 @@ class Stream(IOBase):
             self._wait_slot(m.opened, secs * 1000 + 5000, True)
             code = m.open_code[i]
             if code == -2:
+                m.foreign[i] = 1  # the next socket tries another index
                 raise OSError(EADDRINUSE, "socket %d is occupied in the module" % i)
             if code != 0:
                 raise OSError(ECONNABORTED, "connection to %s:%d failed (%s %d,%d)" % (host, port, self._open_name, i, code))
