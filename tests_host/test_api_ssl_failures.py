@@ -6,7 +6,6 @@ import time
 
 import pytest
 
-
 from api_fixtures import (attached, rig, booted, errno, expect_oserror, qssl, raw_at,  # noqa: F401
                           read_exact, read_to_eof, wait_for, payload, ECHO_HOST, LOCAL_IP)
 
