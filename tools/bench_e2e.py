@@ -353,6 +353,45 @@ def _report_goodput(label, r, baud):
             "intact" if r.get("echo_ok") else "WRONG"))
 
 
+_ROMFS_SCRIPT = """
+import gc, sys, vfs
+with open(%(img)r, "rb") as f:
+    img = f.read()  # stands in for the board's flash: allocated before the baseline
+vfs.mount(vfs.VfsRom(img), "/rom")
+sys.path.insert(0, "/rom")
+gc.collect(); h0 = gc.mem_alloc()
+import qssl
+gc.collect(); h1 = gc.mem_alloc()
+class U:
+    def any(self): return 0
+    def readinto(self, b, n=-1): return 0
+    def write(self, b, off=0, n=-1): return n
+m = qssl.Modem(U())
+gc.collect(); h2 = gc.mem_alloc()
+print("ROMFS", h1 - h0, h2 - h0)
+"""
+
+
+def bench_romfs_heap(work):
+    """Heap with lib/qssl in a ROMFS image (bytecode executed in place, as from a board's
+    flash): (after import, after Modem()) in bytes, or None where it cannot be measured."""
+    src = os.path.join(work, "romsrc")
+    shutil.copytree(os.path.join(ROOT, "lib", "qssl"), os.path.join(src, "qssl"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    img = os.path.join(work, "qssl.romfs")
+    subprocess.run([sys.executable, "-m", "mpremote", "romfs", "-o", img, "build", src],
+                   check=True, timeout=120, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    script = os.path.join(work, "romfs_heap.py")
+    with open(script, "w") as f:
+        f.write(_ROMFS_SCRIPT % {"img": img})
+    r = subprocess.run([_micropython(), script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=60)
+    for ln in r.stdout.decode(errors="replace").splitlines():
+        if ln.startswith("ROMFS "):
+            return tuple(int(x) for x in ln.split()[1:3])
+    return None
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", type=int, default=256, help="KB each way for goodput (default 256)")
@@ -394,6 +433,14 @@ def main(argv=None):
                 _say("heap (MicroPython unix port, 64-bit, gc.mem_alloc above baseline; target <= 10 KB):")
                 _say("  after import qssl (.mpy): %d B; + Modem(): %d B; + 6 open SSL sockets: %d B"
                      % (h["import"], h["modem"], h["six_sockets"]))
+            try:
+                rom = bench_romfs_heap(work)
+            except Exception as e:  # a bench reports, it does not stop
+                rom = None
+                _say("  ROMFS heap: not measured (%r)" % (e,))
+            if rom:
+                _say("  code in ROMFS (in place, as from flash): after import qssl %d B;"
+                     " + Modem(): %d B" % rom)
             if "alloc" in r:
                 al = r["alloc"]
                 _say("allocation (MicroPython, micropython.mem_total over 16 KB each way):")
