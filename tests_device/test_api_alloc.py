@@ -11,45 +11,17 @@ import tinytest
 
 tinytest.setup_path()
 import gc
-import json
-import os
 import time
 import micropython
 
 BOUND = 200  # bytes per KB
 KB = 16
 
-_w = {}
-
-
-def world():
-    if "modem" in _w:
-        return _w
-    path = os.getenv("QSSL_DEVICE_ENV") if hasattr(os, "getenv") else None
-    try:
-        f = open(path or "/tmp/qssl_device_env.json")
-    except OSError:
-        raise tinytest.Skip("no $QSSL_DEVICE_ENV nor /tmp/qssl_device_env.json")
-    with f:
-        cfg = json.load(f)
-    import qssl
-    from boards.unix import PtyUart
-
-    m = qssl.Modem(PtyUart(cfg["modem_pty"]))
-    m.start()
-    m.attach(apn=cfg.get("apn", "CMNET"))
-    ctx = m.ssl_context(0)
-    ctx.load_verify_locations(cadata=cfg["ca_pem"])
-    _w.update(modem=m, ctx=ctx, cfg=cfg)
-    return _w
+from devenv import connect  # noqa: E402
 
 
 def echo_socket():
-    w = world()
-    s = w["ctx"].socket()
-    s.settimeout(30)
-    s.connect((w["cfg"]["echo_host"], w["cfg"]["echo_port"]))
-    return s
+    return connect("echo")
 
 
 def _send(s, mv, n):

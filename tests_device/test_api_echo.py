@@ -12,41 +12,13 @@ import tinytest
 tinytest.setup_path()
 import errno
 import hashlib
-import json
-import os
 import time
 
-_w = {}
-
-
-def world():
-    if "modem" in _w:
-        return _w
-    path = os.getenv("QSSL_DEVICE_ENV") if hasattr(os, "getenv") else None
-    try:
-        f = open(path or "/tmp/qssl_device_env.json")
-    except OSError:
-        raise tinytest.Skip("no $QSSL_DEVICE_ENV nor /tmp/qssl_device_env.json")
-    with f:
-        cfg = json.load(f)
-    import qssl
-    from boards.unix import PtyUart
-
-    m = qssl.Modem(PtyUart(cfg["modem_pty"]))
-    m.start()
-    m.attach(apn=cfg.get("apn", "CMNET"))
-    ctx = m.ssl_context(0)
-    ctx.load_verify_locations(cadata=cfg["ca_pem"])
-    _w.update(modem=m, ctx=ctx, cfg=cfg)
-    return _w
+from devenv import world, connect  # noqa: E402
 
 
 def echo_socket(timeout=30):
-    w = world()
-    s = w["ctx"].socket()
-    s.settimeout(timeout)
-    s.connect((w["cfg"]["echo_host"], w["cfg"]["echo_port"]))
-    return s
+    return connect("echo", timeout)
 
 
 def block(seed, n):
@@ -121,10 +93,10 @@ def test_six_sockets_and_a_seventh():
             s.write(b)
         for i in range(5, -1, -1):
             tinytest.eq(read_exact(socks[i], len(blobs[i])) == blobs[i], True, "socket %d data" % i)
-        extra = _w["ctx"].socket()
+        extra = world()["ctx"].socket()
         extra.settimeout(5)
         try:
-            extra.connect((_w["cfg"]["echo_host"], _w["cfg"]["echo_port"]))
+            extra.connect((world()["cfg"]["echo_host"], world()["cfg"]["echo_port"]))
             raise AssertionError("a seventh socket connected")
         except OSError:
             pass
@@ -133,7 +105,7 @@ def test_six_sockets_and_a_seventh():
     finally:
         for s in socks:
             s.close()
-    tinytest.eq(_w["modem"].status()[1], [], "all closed")
+    tinytest.eq(world()["modem"].status()[1], [], "all closed")
 
 
 def test_timeout_raises_etimedout():

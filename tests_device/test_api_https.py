@@ -18,41 +18,13 @@ sys.path.insert(0, "tests_device")
 import tinytest
 
 tinytest.setup_path()
-import json
-import os
 import time
 
-_w = {}
-
-
-def world():
-    if "modem" in _w:
-        return _w
-    path = os.getenv("QSSL_DEVICE_ENV") if hasattr(os, "getenv") else None
-    try:
-        f = open(path or "/tmp/qssl_device_env.json")
-    except OSError:
-        raise tinytest.Skip("no $QSSL_DEVICE_ENV nor /tmp/qssl_device_env.json")
-    with f:
-        cfg = json.load(f)
-    import qssl
-    from boards.unix import PtyUart
-
-    m = qssl.Modem(PtyUart(cfg["modem_pty"]))
-    m.start()
-    m.attach(apn=cfg.get("apn", "CMNET"))
-    ctx = m.ssl_context(0)
-    ctx.load_verify_locations(cadata=cfg["ca_pem"])
-    _w.update(modem=m, ctx=ctx, cfg=cfg)
-    return _w
+from devenv import world, connect  # noqa: E402
 
 
 def https_socket():
-    w = world()
-    s = w["ctx"].socket()
-    s.settimeout(20)
-    s.connect((w["cfg"]["https_host"], w["cfg"]["https_port"]))
-    return s
+    return connect("https", 20)
 
 
 def read_all(s, limit=200000):
@@ -79,7 +51,7 @@ def pattern(n):
 def test_https_get_root():
     s = https_socket()
     try:
-        host = _w["cfg"]["https_host"]
+        host = world()["cfg"]["https_host"]
         s.write(b"GET / HTTP/1.1\r\nHost: " + host.encode() + b"\r\nConnection: close\r\n\r\n")
         status = s.readline()
         tinytest.eq(status[:12], b"HTTP/1.1 200", "status line")
@@ -115,7 +87,7 @@ def test_https_big_body_then_peer_close():
         tinytest.eq(s.readinto(bytearray(8)), 0, "readinto after EOF")
     finally:
         s.close()
-    tinytest.eq(_w["modem"].status()[1], [], "no sockets left")
+    tinytest.eq(world()["modem"].status()[1], [], "no sockets left")
 
 
 def test_https_get_with_read_n():

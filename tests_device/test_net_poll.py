@@ -7,38 +7,12 @@ sys.path.insert(0, "tests_device")
 import tinytest
 
 tinytest.setup_path()
-import os
-import json
 
-_w = {}
-
-
-def world():
-    if "modem" in _w:
-        return _w
-    path = os.getenv("QSSL_DEVICE_ENV") if hasattr(os, "getenv") else None
-    if not path:
-        raise tinytest.Skip("no $QSSL_DEVICE_ENV (run by tools/run_device_tests.py)")
-    with open(path) as f:
-        cfg = json.load(f)
-    import qssl
-    from boards.unix import PtyUart
-
-    m = qssl.Modem(PtyUart(cfg["modem_pty"]))
-    m.start()
-    m.attach(apn=cfg["apn"])
-    ctx = m.ssl_context(0)
-    ctx.load_verify_locations(cadata=cfg["ca_pem"])
-    _w.update(modem=m, ctx=ctx, cfg=cfg)
-    return _w
+from devenv import connect  # noqa: E402
 
 
 def echo_socket():
-    w = world()
-    s = w["ctx"].socket()
-    s.settimeout(10)
-    s.connect((w["cfg"]["echo_host"], w["cfg"]["echo_port"]))
-    return s
+    return connect("echo", 10)
 
 
 def test_poll_reports_pollin_when_data_arrives():
