@@ -1,16 +1,12 @@
-# Allocation proofs on MicroPython. Each hot path runs N times twice:
-#  1. under micropython.heap_lock(): any real allocation raises MemoryError;
-#  2. unlocked, with micropython.mem_total() before and after: the delta must be 0.
-# Both are needed: a call frame bigger than 11 words is taken from the heap (seen by
-# mem_total) but under heap_lock falls back silently to the C stack.
-# All measuring happens inside functions (module-level names would grow globals).
+# Allocation proofs on MicroPython: each hot path allocates nothing, under heap_lock()
+# and by mem_total() (see alloccheck.py for why both).
 import sys
 
 sys.path.insert(0, "tests_device")
 import tinytest
 
 tinytest.setup_path()
-import micropython
+import alloccheck
 from qssl import at
 from qssl.engine import Engine
 from fakeuart import FakeUart
@@ -19,28 +15,8 @@ N = 200
 CALLS = 2 * N + 2  # what allocated() makes: 2 warm-up runs, N locked, N counted
 
 
-def _loop(fn, n):
-    i = 0
-    while i < n:
-        fn()
-        i += 1
-
-
 def allocated(fn, n=N):
-    """Bytes allocated by n calls of fn (after two warm-up calls); raises
-    AssertionError if a call allocates under heap_lock."""
-    fn()
-    fn()
-    micropython.heap_lock()
-    try:
-        _loop(fn, n)
-    except MemoryError:
-        micropython.heap_unlock()
-        raise AssertionError("allocates under heap_lock")
-    micropython.heap_unlock()
-    a = micropython.mem_total()
-    _loop(fn, n)
-    return micropython.mem_total() - a
+    return alloccheck.allocated(fn, n)
 
 
 def zero(fn, what):

@@ -10,7 +10,7 @@ import tinytest
 
 tinytest.setup_path()
 import os
-import micropython
+import alloccheck
 
 _uart = [None]
 
@@ -31,26 +31,8 @@ def uart():
 N = 100
 
 
-def _loop(fn, n):
-    i = 0
-    while i < n:
-        fn()
-        i += 1
-
-
 def allocated(fn, n=N):
-    fn()
-    fn()
-    micropython.heap_lock()
-    try:
-        _loop(fn, n)
-    except MemoryError:
-        micropython.heap_unlock()
-        raise AssertionError("allocates under heap_lock")
-    micropython.heap_unlock()
-    a = micropython.mem_total()
-    _loop(fn, n)
-    return micropython.mem_total() - a
+    return alloccheck.allocated(fn, n)
 
 
 class PtyIo:
