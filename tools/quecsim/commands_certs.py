@@ -107,46 +107,43 @@ def _finish(emu):
     emu.ok()
 
 
-def qsecread(emu, req):
-    st = emu.state
+def _existing_file(emu, req, cmd):
+    """The stored file a QSECREAD/QSECDEL names, or None once the answer is given
+    (the test form, a bad argument, a bad name, no such file)."""
     if req.kind == "test":
-        emu.line("+QSECREAD: <filename>")
+        emu.line("+%s: <filename>" % cmd)
         emu.ok()
-        return
+        return None
     if req.kind != "write" or req.n != 1:
         emu.error()
-        return
+        return None
     name = norm_name(req.str(0))
     if name is None:
         emu.cme(E_NAME)
-        return
-    data = st.certs.get(name)
-    if data is None:
+        return None
+    if name not in emu.state.certs:
         emu.cme(E_NOT_FOUND)
+        return None
+    return name
+
+
+def qsecread(emu, req):
+    name = _existing_file(emu, req, "QSECREAD")
+    if name is None:
         return
+    st = emu.state
+    data = st.certs[name]
     good = 1 if checksum(data) == st.cert_sums.get(name) else 0
     emu.line("+QSECREAD: %d,%s" % (good, checksum_text(data)))
     emu.ok()
 
 
 def qsecdel(emu, req):
-    st = emu.state
-    if req.kind == "test":
-        emu.line("+QSECDEL: <filename>")
-        emu.ok()
-        return
-    if req.kind != "write" or req.n != 1:
-        emu.error()
-        return
-    name = norm_name(req.str(0))
+    name = _existing_file(emu, req, "QSECDEL")
     if name is None:
-        emu.cme(E_NAME)
         return
-    if name not in st.certs:
-        emu.cme(E_NOT_FOUND)
-        return
-    del st.certs[name]
-    st.cert_sums.pop(name, None)
+    del emu.state.certs[name]
+    emu.state.cert_sums.pop(name, None)
     emu.ok()
 
 
