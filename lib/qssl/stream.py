@@ -34,6 +34,7 @@ class Stream(IOBase):
         self._tms = -1  # the same in ms (-1: blocking), so deadlines need no float maths
         self._dl = 0  # deadline of the call in progress
         self._pause = 0  # SEND FAIL back-off of the send in progress
+        self._unknown = 0  # the parser's unknown-line count when the read began
         self._state = S_NEW
         self._peer = None
         self._rb = None  # read-ahead for readline(), made on first use
@@ -269,6 +270,7 @@ class Stream(IOBase):
         p = self._e.p
         p.set_raw_dst(buf, 0, n)
         self._recv_cmd(n)
+        self._unknown = p.unknown
         kind = self._e.run(_CMD_MS, self._recv_prefix)  # a timeout also clears raw_dst
         got = p.raw_pos
         p.raw_dst = None
@@ -276,6 +278,10 @@ class Stream(IOBase):
             return self._recv_failed(kind)
         if p.raw_dropped:
             raise OSError(EIO, "the module sent %d bytes more than asked" % p.raw_dropped)
+        if got == 0 and p.unknown != self._unknown:
+            # A line we could not read where the header belongs: the module sent data
+            # that a damaged line lost. Say so rather than report an empty buffer.
+            raise OSError(EIO, "garbled answer to a read: received data was lost on the line")
         return got
 
     def _recv_failed(self, kind):

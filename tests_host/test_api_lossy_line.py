@@ -1,0 +1,35 @@
+# A lossy line between module and host: bytes the module sent never arrive. Whatever
+# is hit, the library says so (EIO or ETIMEDOUT, never an empty read that hides the
+# loss), and the next command works again.
+import errno
+import time
+
+import pytest
+
+from api_fixtures import ECHO_HOST, attached, booted, read_exact, rig, wait_for  # noqa: F401
+
+
+@pytest.mark.parametrize("drop", [3, 20, 45, 80])
+def test_bytes_lost_in_a_read_answer(attached, pki, tls_echo, drop):
+    # The answer starts "\r\n+QSSLRECV: <ip>:<port>,TCP,100\r\n" (about 38 bytes): every
+    # drop here damages the header, so the payload arrives as a line nobody can read.
+    attached.route(ECHO_HOST, tls_echo)
+    with attached.connect(attached.ctx(pki), ECHO_HOST) as s:
+        s.sendall(b"x" * 100)
+        assert wait_for(lambda: (attached.m.poll(), attached.m.ready[s.ssid])[1] == 1, 5)
+        time.sleep(0.2)  # all 100 bytes are in the module's buffer
+        attached.emu.faults.drop(drop)
+        s.settimeout(2)
+        t0 = time.monotonic()
+        with pytest.raises(OSError) as e:
+            s.recv(1500)
+        assert e.value.errno == errno.EIO, e.value  # said at once, not found by a timeout
+        assert time.monotonic() - t0 < 1.5
+        # the line resynchronises: the socket and the modem still work
+        s.settimeout(10)
+        s.sendall(b"after")
+        got = b""
+        while not got.endswith(b"after"):
+            got += s.recv(1500)
+        assert got.endswith(b"after")
+    assert attached.m.status()[0] == "IP STATUS"
