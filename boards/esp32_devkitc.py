@@ -11,7 +11,7 @@
 #   from boards import esp32_devkitc
 #   modem = esp32_devkitc.modem()   # powers the module on if needed, returns qssl.Modem
 #   modem.start()
-from machine import Pin, UART
+from machine import UART
 
 from boards.mp_power import Board
 

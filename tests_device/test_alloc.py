@@ -155,6 +155,28 @@ def test_urc_dispatch():
     tinytest.eq((sink.count, sink.cid, sink.ssid), (CALLS, 0, 3))
 
 
+def test_modem_urc_handler_every_kind():
+    # The library's own URC handler (Modem._on_urc) records each kind into its slots
+    # without allocating: recv, QIRDI, QSSLOPEN, closed, "<i>, CLOSED", "<i>, CONNECT OK".
+    import qssl
+
+    urcs = (b'\r\n+QSSLURC: "recv",0,1\r\n\r\n+QIRDI: 0,1,2\r\n\r\n+QSSLOPEN: 3,0\r\n'
+            b'\r\n+QSSLURC: "closed",1\r\n\r\n2, CLOSED\r\n\r\n4, CONNECT OK\r\n')
+    u = FakeUart((b"AT\r" + urcs + b"\r\nOK\r\n",))
+    m = qssl.Modem(u)
+    m.owner[1] = m.owner[2] = 1  # sockets the closed URCs apply to
+    e = m.eng
+
+    def run():
+        e.begin(b"AT")
+        e.run(300)
+
+    zero(run, "AT round trip with six URCs through Modem._on_urc")
+    tinytest.eq(bytes(m.ready), b"\x00\x01\x01\x00\x00\x00", "recv flags")
+    tinytest.eq(bytes(m.dead), b"\x00\x01\x01\x00\x00\x00", "closed flags")
+    tinytest.eq(bytes(m.opened), b"\x00\x00\x00\x01\x01\x00", "open results")
+
+
 def test_format_command():
     e = Engine(FakeUart((b"\r\nOK\r\n",)))
 

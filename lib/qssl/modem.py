@@ -2,7 +2,6 @@
 # socket slots that URC handlers write into, and the module-wide SSL settings.
 from .compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, ETIMEDOUT, ENETDOWN, EINVAL, ENOMEM
 from .engine import Engine
-from .errors import ATError
 from . import at
 from . import certs
 

@@ -1,7 +1,5 @@
 # SSL sockets in non-transparent mode: AT+QSSLOPEN / QSSLSEND / QSSLRECV / QSSLCLOSE.
 from .stream import Stream
-from .compat import EINVAL
-from . import at
 
 
 class SSLSocket(Stream):

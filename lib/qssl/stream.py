@@ -4,7 +4,6 @@
 # module commands (_open_cmd, _recv_cmd, _send_cmd, _close).
 from .compat import (const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, EAGAIN, EINVAL,
                      ECONNRESET, ENOTCONN, ETIMEDOUT, EIO, EADDRINUSE, ECONNABORTED, EALREADY)
-from .errors import ATError
 from . import at
 from . import modem as _modem
 

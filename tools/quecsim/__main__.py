@@ -5,7 +5,6 @@ Serves the emulator on a pty until SIGTERM/SIGINT. --control PATH opens a unix
 socket taking one fault a line (see control.py), answering "ok" or "error <msg>".
 """
 import argparse
-import os
 import signal
 import sys
 import threading

@@ -135,7 +135,7 @@ class Conn:
         if ctx.verify_mode != ssl.CERT_NONE and not ignorertc:
             try:
                 good = tlsconfig.check_dates(s.getpeercert(binary_form=True), ca, clock())
-            except Exception as e:  # noqa: BLE001 - any parse failure is a failed check
+            except Exception:  # any parse failure is a failed check
                 good = False
             if not good:
                 return False, "certificate not valid at the module's clock"
