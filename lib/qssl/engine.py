@@ -178,12 +178,18 @@ class Engine:
     # --- the input side ------------------------------------------------------------------
     def pump(self):
         """Read the UART into the ring and parse it. True if any byte came in."""
+        # What the ring still holds (bytes held back after a prompt) is parsed first,
+        # so the fill finds the ring empty and reads at offset 0 without allocating.
+        self._drain()
+        got = self.ring.fill(self.port)
+        self._drain()
+        return got > 0
+
+    def _drain(self):
         r = self.ring
-        got = r.fill(self.port)
         while r.count and not self.hold:
             if not self._step():
                 break
-        return got > 0
 
     def _step(self):
         r = self.ring
