@@ -1,6 +1,8 @@
 """Certificates through the API: qssl.checksum (ERRATA 15), cert_write/read/delete,
 and the name and size rules checked before anything is sent."""
 
+import os
+
 import pytest
 
 from api_fixtures import errno, expect_oserror, qssl, rig, booted  # noqa: F401
@@ -166,3 +168,15 @@ def test_read_delete_name_rules(rig, fn):
     e = expect_oserror(getattr(rig.m, fn), "NVRAM:XX9")
     assert e.errno == errno.EINVAL
     assert rig.sent(mark) == []
+
+
+AMAZON_ROOT_CA_1 = "/etc/ssl/certs/Amazon_Root_CA_1.pem"  # Debian's ca-certificates
+
+
+@pytest.mark.skipif(not os.path.exists(AMAZON_ROOT_CA_1), reason="system CA bundle absent")
+def test_library_checksum_errata_check_value():
+    # ERRATA 15: Amazon_Root_CA_1, 1188 bytes with LF -> 2d13; 1208 bytes with CRLF -> 5769
+    pem = open(AMAZON_ROOT_CA_1, "rb").read().replace(b"\r\n", b"\n")
+    assert len(pem) == 1188 and qssl.checksum(pem) == 0x2D13
+    crlf = pem.replace(b"\n", b"\r\n")
+    assert len(crlf) == 1208 and qssl.checksum(crlf) == 0x5769
