@@ -186,6 +186,31 @@ class _LoopbackServer:
                 _hard_close(sock)
             self._slots.release()
 
+    def _tls_session(self, sock, rec):
+        """The server side of the TLS handshake on sock, recorded in rec (version,
+        cipher, client certificate subject, error) and in self.sessions. Returns the
+        TLS connection, or None when the handshake failed."""
+        rec.update(version=None, cipher=None, client_cert=None, error=None)
+        sock.settimeout(_HANDSHAKE_TIMEOUT_S)
+        try:
+            conn = self.context.wrap_socket(sock, server_side=True)
+        except (OSError, ssl.SSLError) as e:
+            rec["error"] = repr(e)
+            with self._lock:
+                self.sessions.append(rec)
+            return None
+        self._set_conn_socket(conn)
+        conn.settimeout(_IO_TIMEOUT_S)
+        rec["version"] = conn.version()
+        c = conn.cipher()
+        rec["cipher"] = c[0] if c else None
+        pc = conn.getpeercert()
+        if pc:
+            rec["client_cert"] = dict(x[0] for x in pc.get("subject", ()))
+        with self._lock:
+            self.sessions.append(rec)
+        return conn
+
     def handle(self, sock, peer):  # pragma: no cover - overridden
         raise NotImplementedError
 
@@ -273,26 +298,10 @@ class TlsEchoServer(_EchoMixin, _LoopbackServer):
         self.greeting = greeting
 
     def handle(self, sock, peer):
-        rec = {"peer": peer, "bytes_in": 0, "bytes_out": 0, "data": b"",
-               "version": None, "cipher": None, "client_cert": None, "error": None}
-        sock.settimeout(_HANDSHAKE_TIMEOUT_S)
-        try:
-            conn = self.context.wrap_socket(sock, server_side=True)
-        except (OSError, ssl.SSLError) as e:
-            rec["error"] = repr(e)
-            with self._lock:
-                self.sessions.append(rec)
+        rec = {"peer": peer, "bytes_in": 0, "bytes_out": 0, "data": b""}
+        conn = self._tls_session(sock, rec)
+        if conn is None:
             return
-        self._set_conn_socket(conn)
-        conn.settimeout(_IO_TIMEOUT_S)
-        rec["version"] = conn.version()
-        c = conn.cipher()
-        rec["cipher"] = c[0] if c else None
-        pc = conn.getpeercert()
-        if pc:
-            rec["client_cert"] = dict(x[0] for x in pc.get("subject", ()))
-        with self._lock:
-            self.sessions.append(rec)
         if self.greeting:
             conn.sendall(self.greeting)
         self._echo(conn, rec)
@@ -366,22 +375,10 @@ class HttpsServer(_LoopbackServer):
         self.requests = []
 
     def handle(self, sock, peer):
-        rec = {"peer": peer, "version": None, "cipher": None, "error": None}
-        sock.settimeout(_HANDSHAKE_TIMEOUT_S)
-        try:
-            conn = self.context.wrap_socket(sock, server_side=True)
-        except (OSError, ssl.SSLError) as e:
-            rec["error"] = repr(e)
-            with self._lock:
-                self.sessions.append(rec)
+        rec = {"peer": peer}
+        conn = self._tls_session(sock, rec)
+        if conn is None:
             return
-        self._set_conn_socket(conn)
-        conn.settimeout(_IO_TIMEOUT_S)
-        rec["version"] = conn.version()
-        c = conn.cipher()
-        rec["cipher"] = c[0] if c else None
-        with self._lock:
-            self.sessions.append(rec)
         try:
             _Handler(conn, peer, self)
         except (OSError, ssl.SSLError, io.UnsupportedOperation) as e:
