@@ -19,6 +19,8 @@ TLS_RSA_WITH_RC4_128_MD5 = const(0x0004)
 TLS_RSA_WITH_3DES_EDE_CBC_SHA = const(0x000A)
 TLS_RSA_WITH_AES_256_CBC_SHA256 = const(0x003D)
 ALL_CIPHERS = const(0xFFFF)
+# AT+QSSLCFG keys in the order of _settings()
+_KEYS = (b"sslversion", b"ciphersuite", b"seclevel", b"cacert", b"clientcert", b"clientkey")
 _SUITES = (0x0035, 0x002F, 0x0005, 0x0004, 0x000A, 0x003D, 0xFFFF)
 
 CERT_NONE = const(0)
@@ -122,32 +124,21 @@ class SSLContext:
             raise OSError(EINVAL, "client authentication needs both a certificate and a key")
         want = self._settings()
         sent = self._sent
-        if sent == want:
-            return
-        self._set_int(b"sslversion", want[0], sent, 0)
-        self._set(b"ciphersuite", want[1], sent, 1, True)
-        self._set_int(b"seclevel", want[2], sent, 2)
-        for i, key in ((3, b"cacert"), (4, b"clientcert"), (5, b"clientkey")):
-            if want[i] is not None:
-                self._set(key, want[i].encode(), sent, i, False)
-        self._sent = want
-
-    def _set_int(self, key, value, sent, i):
-        if sent is None or sent[i] != value:
-            e = self._begin(key)
-            e.add_int(value)
-            e.check(e.run(300))
-
-    def _set(self, key, value, sent, i, hexcode):
-        if sent is None or sent[i] != (value if hexcode else value.decode()):
-            e = self._begin(key)
-            if hexcode:
+        for i in range(6):
+            v = want[i]
+            if v is None or (sent is not None and sent[i] == v):
+                continue
+            e = self._begin(_KEYS[i])
+            if i == 1:  # the suite: a quoted 0X%04X (ERRATA 6)
                 e.add_byte(34)
-                e.add_hex4(value)
+                e.add_hex4(v)
                 e.add_byte(34)
+            elif isinstance(v, str):  # a module file name
+                e.add_quoted(v.encode())
             else:
-                e.add_quoted(value)
+                e.add_int(v)
             e.check(e.run(300))
+        self._sent = want
 
     def _begin(self, key):
         e = self._modem.eng

@@ -14,7 +14,3 @@ class ATError(OSError):
         self.command = command
         self.code = code
 
-
-def oserror(errno, text):
-    """An OSError whose .errno is errno and whose text says what happened."""
-    return OSError(errno, text)

@@ -256,6 +256,15 @@ def qsslsend(emu, req):
 
 # --- AT+QSSLRECV -----------------------------------------------------------------------------------------
 def read_response(emu, conn, header, length):
+    """An empty buffer answers OK (ERROR and the index freed once the peer has
+    closed); else the header, the bytes and OK. Shared by QSSLRECV and QIRD."""
+    if not conn.rx:
+        if conn.state == "CLOSED":
+            free(emu, conn)
+            emu.error()
+        else:
+            emu.ok()
+        return
     data = bytes(conn.rx[:length])
     del conn.rx[:length]
     ip, port = conn.ip, conn.port
@@ -279,13 +288,6 @@ def qsslrecv(emu, req):
     conn = _ssl_conn(emu, ssid)
     if conn is None or conn.transparent:
         emu.error()
-        return
-    if not conn.rx:
-        if conn.state == "CLOSED":
-            free(emu, conn)
-            emu.error()
-        else:
-            emu.ok()
         return
     read_response(emu, conn, req.name, length)
 

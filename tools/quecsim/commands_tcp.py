@@ -109,13 +109,6 @@ def qird(emu, req):
     if conn is None:
         emu.error()
         return
-    if not conn.rx:
-        if conn.state == "CLOSED":
-            free(emu, conn)
-            emu.error()
-        else:
-            emu.ok()
-        return
     read_response(emu, conn, "+QIRD", length)
 
 
