@@ -58,24 +58,25 @@ def write(modem, name, data, timeout_s=100):
         e.debug.write(b">> <%d bytes of %s>\n" % (len(data), name.encode()))
     e.write(data, 0, len(data))
     result = []
-    e.on_line = lambda p: result.append((p.fields(p.after(b"+QSECWRITE:")), p.field_int(0), _hex(p)))
+    e.on_line = lambda p: result.append(_pair(p, b"+QSECWRITE:"))
     e.p.expect = b"+QSECWRITE:"
     kind = e.wait(timeout_s * 1000 + 5000)
     e.check(kind)
     want = checksum(data)
-    if not result or result[0][1] != len(data) or result[0][2] != want:
-        got = result[0] if result else None
-        raise OSError(
-            EIO,
-            "upload of %s corrupted: sent %d bytes checksum %x, module reports %s"
-            % (name, len(data), want, "nothing" if got is None else "%s bytes checksum %s" % (got[1], "?" if got[2] is None else "%x" % got[2])),
-        )
+    if not result or result[0] != (len(data), want):
+        got = "nothing" if not result else "%s bytes checksum %s" % (
+            result[0][0], "?" if result[0][1] is None else "%x" % result[0][1])
+        raise OSError(EIO, "upload of %s corrupted: sent %d bytes checksum %x, module reports %s"
+                      % (name, len(data), want, got))
     return want
 
 
-def _hex(p):
+def _pair(p, prefix):
+    """(<int>, <hex checksum>) of a "+QSECWRITE: <size>,<sum>" / "+QSECREAD: <good>,<sum>"
+    line; a field that does not parse is None."""
+    p.fields(p.after(prefix))
     o = p.offs
-    return at.parse_hex(p.line, o[2], o[3])
+    return p.field_int(0), at.parse_hex(p.line, o[2], o[3])
 
 
 def read(modem, name):
@@ -83,7 +84,7 @@ def read(modem, name):
     check_name(name)
     e = modem.eng
     out = []
-    e.on_line = lambda p: out.append((p.fields(p.after(b"+QSECREAD:")), p.field_int(0), _hex(p)))
+    e.on_line = lambda p: out.append(_pair(p, b"+QSECREAD:"))
     e.begin(b"AT+QSECREAD=")
     e.add_quoted(name.encode())
     kind = e.run(5000, b"+QSECREAD:")
@@ -92,7 +93,7 @@ def read(modem, name):
     e.check(kind)
     if not out:
         raise OSError(EIO, "no +QSECREAD answer")
-    return out[0][1] == 1, out[0][2]
+    return out[0][0] == 1, out[0][1]
 
 
 def delete(modem, name):
