@@ -164,7 +164,7 @@ def test_modem_urc_handler_every_kind():
             b'\r\n+QSSLURC: "closed",1\r\n\r\n2, CLOSED\r\n\r\n4, CONNECT OK\r\n')
     u = FakeUart((b"AT\r" + urcs + b"\r\nOK\r\n",))
     m = qssl.Modem(u)
-    m.owner[1] = m.owner[2] = 1  # sockets the closed URCs apply to
+    m.slots.owner[1] = m.slots.owner[2] = 1  # sockets the closed URCs apply to
     e = m.eng
 
     def run():
@@ -172,9 +172,9 @@ def test_modem_urc_handler_every_kind():
         e.run(300)
 
     zero(run, "AT round trip with six URCs through Modem._on_urc")
-    tinytest.eq(bytes(m.ready), b"\x00\x01\x01\x00\x00\x00", "recv flags")
-    tinytest.eq(bytes(m.dead), b"\x00\x01\x01\x00\x00\x00", "closed flags")
-    tinytest.eq(bytes(m.opened), b"\x00\x00\x00\x01\x01\x00", "open results")
+    tinytest.eq(bytes(m.slots.ready), b"\x00\x01\x01\x00\x00\x00", "recv flags")
+    tinytest.eq(bytes(m.slots.dead), b"\x00\x01\x01\x00\x00\x00", "closed flags")
+    tinytest.eq(bytes(m.slots.opened), b"\x00\x00\x00\x01\x01\x00", "open results")
 
 
 def test_format_command():

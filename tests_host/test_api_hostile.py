@@ -19,7 +19,7 @@ def still_works(rig, pki, tls_echo):
     with rig.connect(rig.m.ssl_context(0), ECHO_HOST) as s:
         s.sendall(b"still fine")
         assert read_exact(s, 10, 10) == b"still fine"
-    assert rig.m.owner == [None] * 6
+    assert rig.m.slots.owner == [None] * 6
 
 
 def test_plain_tcp_garbage_instead_of_tls(attached, pki, tls_echo):

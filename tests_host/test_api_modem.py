@@ -1,3 +1,4 @@
+import time
 """qssl.Modem: start(), attach()/detach(), status(), and the chapter-4 diagnosis of a
 failed AT+QIACT, through the public API against the emulator."""
 
@@ -145,10 +146,14 @@ def test_attach_not_attached_recovers_with_cgatt(rig):
 
 def test_attach_not_registered(rig):
     rig.emu.state.registered = 2  # searching
+    t0 = time.monotonic()
     with pytest.raises(qssl.PDPError) as ei:
-        rig.m.attach(apn="CMNET")
+        rig.m.attach(apn="CMNET", timeout_ms=2500)
+    assert time.monotonic() - t0 < 3.0  # waited for registration within its timeout
     assert ei.value.step == "CGREG"
-    assert b"AT+CGREG?" in rig.sent()
+    assert "searching" in str(ei.value)
+    assert rig.sent().count(b"AT+CGREG?") >= 2
+    assert b"AT+QIACT" not in rig.sent()
 
 
 def test_attach_roaming_counts_as_registered(rig):
@@ -164,7 +169,8 @@ def test_attach_qiact_fails(rig):
     assert "APN" in str(ei.value)
     # The diagnosis ran in the chapter-4 order.
     sent = rig.sent()
-    assert sent.index(b"AT+CGATT?") < sent.index(b"AT+CGREG?")
+    after = sent[sent.index(b"AT+QIACT"):]  # the chapter-4 checks follow the refusal
+    assert after.index(b"AT+CGATT?") < after.index(b"AT+CGREG?")
     # Once the network lets it, attach() works on the same modem.
     rig.emu.state.qiact_fails = False
     assert rig.m.attach(apn="CMNET") == LOCAL_IP

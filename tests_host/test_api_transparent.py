@@ -41,7 +41,7 @@ def test_echo_escape_resume(attached, pki, tls_echo):
     finally:
         s.close()
     assert attached.m.status() == ("IP STATUS", [])
-    assert attached.m.owner == [None] * 6
+    assert attached.m.slots.owner == [None] * 6
 
 
 def test_https_get_in_data_mode(attached, pki, https_server):
@@ -80,4 +80,4 @@ def test_failed_open_raises_and_frees_the_slot(attached, pki):
     with pytest.raises(OSError) as e:
         s.connect(("nowhere.test", 443))  # not routed: the module answers ERROR
     assert e.value.errno == errno.ECONNABORTED
-    assert attached.m.owner == [None] * 6
+    assert attached.m.slots.owner == [None] * 6

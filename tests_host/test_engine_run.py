@@ -7,7 +7,7 @@ import time
 import pytest
 
 from qssl import at
-from qssl.engine import Engine
+from qssl.engine import Engine, F_PROMPT, F_SENT, F_CONNECT
 from qssl.errors import ATError
 from streams import ScriptedPort, recv_header, recv_reply
 
@@ -100,18 +100,25 @@ def test_cme_error_and_check():
 
 def test_prompt_holds_the_rest():
     e, port = engine([b"\r\n> "])
-    assert e.command(b"AT+QSSLSEND=0,5", 200) == at.K_PROMPT
+    assert e.command(b"AT+QSSLSEND=0,5", 200, None, F_PROMPT) == at.K_PROMPT
     assert e.hold
     port.push(b"\r\nSEND OK\r\n")
     e.pump()
     assert e.ring.count == len(b"\r\nSEND OK\r\n")  # left in the ring while held
-    e.write(b"hello", 0, 5)
-    assert e.wait(200) == at.K_SEND_OK
+    e.send_payload(b"hello", 0, 5)
+    assert e.wait(200, F_SENT) == at.K_SEND_OK
 
 
 def test_connect_holds():
     e, _ = engine([b"\r\nCONNECT\r\n"])
-    assert e.command(b'AT+QSECWRITE="x",3,100', 200) == at.K_CONNECT and e.hold
+    assert e.command(b'AT+QSECWRITE="x",3,100', 200, None, F_CONNECT) == at.K_CONNECT and e.hold
+
+
+def test_final_not_accepted_is_stray():
+    # A stray OK while a send waits for its prompt is an older answer, not the prompt's.
+    e, port = engine([b"\r\nOK\r\n\r\n> "])
+    assert e.command(b"AT+QSSLSEND=0,5", 200, None, F_PROMPT) == at.K_PROMPT
+    assert e.stray == 1
 
 
 def test_rdy_mid_response_ends_command_with_reboot():
@@ -120,8 +127,15 @@ def test_rdy_mid_response_ends_command_with_reboot():
     e.on_urc = lambda p: urcs.append(p.kind)
     assert e.command(b"AT+QSSLSTATE", 300, b"+QSSLSTATE:") == at.K_REBOOT
     e.poll()
-    assert e.banners == 3
+    assert e.banners == 1  # only RDY tells a restart; the others are readiness URCs
     assert urcs == [at.K_URC_RDY, at.K_URC_CALL_READY, at.K_URC_SMS_READY]
+
+
+def test_call_ready_mid_response_ends_nothing():
+    # Call Ready / SMS Ready also follow a SIM becoming ready: not a restart.
+    e, _ = engine([b'\r\n+QSSLSTATE: "IP STATUS"\r\nCall Ready\r\n\r\nSMS Ready\r\n\r\nOK\r\n'])
+    assert e.command(b"AT+QSSLSTATE", 300, b"+QSSLSTATE:") == at.K_OK
+    assert e.banners == 0 and not e.unsure
 
 
 def test_bare_answer():
@@ -169,8 +183,9 @@ def test_timeout_raises_etimedout_and_keeps_half_line():
 @pytest.mark.parametrize("chunk", [0, 64])
 def test_short_payload_timeout_then_resync(chunk):
     # +QSSLRECV announces 512 bytes, 300 arrive: the command times out, the parser
-    # leaves RAW, and the next command works.
-    e, port = engine([recv_header(512) + b"x" * 300, b"\r\nOK\r\n"], chunk)
+    # leaves RAW, and the next command resyncs first (CR, AT+CMEE?) and then works.
+    e, port = engine([recv_header(512) + b"x" * 300, None, b"\r\n+CMEE: 1\r\n\r\nOK\r\n",
+                      b"\r\nOK\r\n"], chunk)
     dst = bytearray(600)
 
     def on_line(p):
@@ -182,8 +197,10 @@ def test_short_payload_timeout_then_resync(chunk):
         e.run(60, b"+QSSLRECV:")
     assert ex.value.errno == errno.ETIMEDOUT
     assert e.p.mode == at.M_LINE
-    assert e.command(b"AT", 200) == at.K_OK
-    assert port.lines == [b"AT+QSSLRECV=0,1,512", b"AT"]
+    assert e.unsure
+    assert e.command(b"AT", 1000) == at.K_OK
+    assert port.lines == [b"AT+QSSLRECV=0,1,512", b"", b"AT+CMEE?", b"AT"]
+    assert not e.unsure and e.resyncs == 1
 
 
 def recv(e, n, dst):

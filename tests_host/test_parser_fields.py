@@ -34,7 +34,8 @@ def test_split_caps_at_offs_length():
 @pytest.mark.parametrize("text, want", [
     (b"0", 0), (b"42", 42), (b"-1", -1), (b"+7", 7), (b" 12 ", 12), (b'"5"', 5),
     (b"0x1F", 31), (b"0XFFFF", 65535), (b"-0x10", -16), (b"", None), (b"-", None),
-    (b"1a", None), (b"0x", None), (b"0xG", None), (b'""', None), (b"4294967296", 4294967296),
+    (b"1a", None), (b"0x", None), (b"0xG", None), (b'""', None), (b"99999999", 99999999),
+    (b"4294967296", None),  # longer than any module number: garbage, and no long int
 ])
 def test_parse_int(text, want):
     assert parse_int(text, 0, len(text)) == want
@@ -87,7 +88,16 @@ def test_unquoted_urc_spelling():
     assert line_parser(b"+QSSLURC: closed,1").kind == at.K_URC_CLOSED
 
 
-def test_is_final_and_is_urc():
-    assert at.is_final(at.K_OK) and at.is_final(at.K_REBOOT) and not at.is_final(at.K_RESPONSE)
-    assert at.is_urc(at.K_URC_RECV) and at.is_urc(at.K_URC_OTHER) and not at.is_urc(at.K_ECHO)
-    assert not at.is_final(0)
+@pytest.mark.parametrize("line, group", [
+    (b"OK", at.G_FINAL), (b"SEND FAIL", at.G_FINAL), (b"+CME ERROR: 10", at.G_FINAL),
+    (b"1, CLOSE OK", at.G_FINAL), (b"1, CONNECT OK", at.G_LATE), (b"2, CONNECT FAIL", at.G_LATE),
+    (b"0, ALREADY CONNECT", at.G_LATE), (b'+QSSLURC: "recv",0,1', at.G_URC), (b"RDY", at.G_URC),
+    (b"Call Ready", at.G_URC), (b"3, CLOSED", at.G_URC), (b"AT+QSSLSTATE", at.G_ECHO),
+    (b"garbage", at.G_UNKNOWN), (b"+QSSLSTATE: 1", at.G_RESPONSE),
+])
+def test_groups(line, group):
+    p = at.Parser()
+    p.expect = b"+QSSLSTATE:"
+    data = b"\r\n" + line + b"\r\n"
+    assert p.feed(data, 0, len(data)) == at.EV_LINE
+    assert p.group == group

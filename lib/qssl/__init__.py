@@ -1,6 +1,6 @@
 # qssl: Quectel GSM modules' own TLS stack, as sockets. The names users import.
-from .modem import Modem, PDPError
-from .errors import ATError
+from .modem import Modem
+from .errors import ATError, PDPError
 from .certs import checksum
 from .context import (
     SSLContext,

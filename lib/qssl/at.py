@@ -5,7 +5,7 @@
 # prefix -> URC table -> unknown. RAW(n) is entered only after a header gave a length
 # (+QSSLRECV:, +QSSLRCV:, +QIRD:) or when the owner asks for it; it counts bytes and
 # never looks for delimiters. Nothing here allocates per byte, per line or per URC.
-from .compat import const
+from .compat import const, EIO
 
 # Events returned by Parser.feed()
 EV_NONE = const(0)  # all input consumed, nothing complete yet
@@ -14,7 +14,8 @@ EV_PROMPT = const(2)  # "> " seen at the start of a line
 EV_RAW = const(3)  # a RAW(n) payload has been fully consumed
 EV_OVERFLOW = const(4)  # an over-long line was dropped up to its line end
 
-# Line kinds. Finals are 1..19 (see is_final).
+# Line kinds, by group (Parser.group says which; the engine routes by group, never by
+# number ranges). Final results end a command:
 K_OK = const(1)
 K_ERROR = const(2)
 K_CME = const(3)  # +CME ERROR: <code> / +CMS ERROR: <code>, code in .code
@@ -28,21 +29,31 @@ K_CONNECT_FAIL = const(10)
 K_ALREADY = const(11)
 K_NO_CARRIER = const(12)
 K_PROMPT = const(18)  # set by the engine when "> " ends a command's first half
-K_REBOOT = const(19)  # set by the engine when a start-up banner ends a command
+K_REBOOT = const(19)  # set by the engine when RDY ends a command (the module restarted)
+# The running command's response lines:
 K_RESPONSE = const(20)  # matched the running command's expected prefix
+# URCs, any time:
 K_URC_RECV = const(30)  # +QSSLURC: "recv",<cid>,<ssid>
 K_URC_CLOSED = const(31)  # +QSSLURC: "closed",<ssid>
 K_URC_OPEN = const(32)  # +QSSLOPEN: <ssid>,<code>
 K_URC_QIRDI = const(33)  # +QIRDI: <cid>,<sc>,<sid>
 K_URC_TCP_CLOSED = const(34)  # <i>, CLOSED
 K_URC_PDP_DEACT = const(35)  # +PDP DEACT
-K_URC_RDY = const(36)  # RDY
-K_URC_CALL_READY = const(37)  # Call Ready
-K_URC_SMS_READY = const(38)  # SMS Ready
+K_URC_RDY = const(36)  # RDY: the module (re)started
+K_URC_CALL_READY = const(37)  # Call Ready: readiness, also after a SIM becomes ready
+K_URC_SMS_READY = const(38)  # SMS Ready: the same
 K_URC_LINK_CLOSED = const(39)  # CLOSED: the transparent link broke
 K_URC_OTHER = const(40)  # a known-harmless URC we do not act on
 K_ECHO = const(50)  # an echoed command line
 K_UNKNOWN = const(60)
+
+# Groups (Parser.group)
+G_FINAL = const(1)
+G_RESPONSE = const(2)
+G_URC = const(3)
+G_LATE = const(4)  # "<i>, CONNECT OK" / "<i>, CONNECT FAIL" / "<i>, ALREADY CONNECT": AT+QIOPEN's late result
+G_ECHO = const(5)
+G_UNKNOWN = const(6)
 
 # Parser modes
 M_LINE = const(0)
@@ -50,18 +61,13 @@ M_RAW = const(1)
 M_DATA = const(2)  # transparent data mode: the owner reads the ring itself
 
 MAX_FIELDS = const(16)
+# Numbers in module lines stay below 2**28, so they are small ints on every board.
+_MAX_DIGITS = const(8)
+_MAX_HEX = const(7)
 
 # Pass as the expected prefix for commands that answer with unprefixed lines
 # (AT+QILOCIP, ATI): those lines then come out as K_RESPONSE, after URCs are ruled out.
 BARE = b"<bare>"
-
-
-def is_final(kind):
-    return 0 < kind < 20
-
-
-def is_urc(kind):
-    return 30 <= kind < 50
 
 
 # Tables are data: parallel tuples of patterns and kinds, walked by index so the
@@ -115,6 +121,7 @@ class Parser:
         self.n = 0  # length of the line in line[]
         self.pos = 0  # index after the last byte consumed by feed()
         self.kind = 0
+        self.group = 0
         self.index = -1  # the <i> of "<i>, CONNECT OK" and friends, else -1
         self.body = 0  # offset in line[] where the text after "<i>, " starts
         self.code = 0  # +CME ERROR code
@@ -253,6 +260,20 @@ class Parser:
 
     # --- classification ---------------------------------------------------------
     def _classify(self):
+        self._kind()
+        k = self.kind
+        if k == K_RESPONSE:
+            self.group = G_RESPONSE
+        elif k == K_ECHO:
+            self.group = G_ECHO
+        elif k == K_UNKNOWN:
+            self.group = G_UNKNOWN
+        elif k < K_RESPONSE:
+            self.group = G_LATE if self.index >= 0 and K_CONNECT_OK <= k <= K_ALREADY else G_FINAL
+        else:
+            self.group = G_URC
+
+    def _kind(self):
         line = self.line
         self.index = -1
         self.body = 0
@@ -437,6 +458,8 @@ def parse_int(buf, start, end):
             return None
     if end - start > 2 and buf[start] == 48 and (buf[start + 1] | 32) == 120:
         v = parse_hex(buf, start + 2, end)
+    elif end - start > _MAX_DIGITS:
+        return None  # no module number is this long: garbage, and a long int would allocate
     else:
         v = 0
         for i in range(start, end):
@@ -451,7 +474,7 @@ def parse_int(buf, start, end):
 
 def parse_hex(buf, start, end):
     """Hex digits without prefix (the QSECWRITE checksum). None if not hex."""
-    if start >= end:
+    if start >= end or end - start > _MAX_HEX:
         return None
     v = 0
     for i in range(start, end):
@@ -487,3 +510,13 @@ def is_ipv4(buf, i, end):
             return False
         i += 1
     return dots == 3 and digits > 0
+
+
+def text(buf, start, end):
+    """buf[start:end] as str (cold paths: status, info). Module text is printable ASCII;
+    anything else is a damaged line: OSError(EIO), never UnicodeError."""
+    for i in range(start, end):
+        c = buf[i]
+        if c < 32 or c > 126:
+            raise OSError(EIO, "garbled text from the module")
+    return bytes(buf[start:end]).decode()

@@ -2,7 +2,9 @@
 # and size limits of the application note checked before anything is sent.
 from .compat import const, EINVAL, EIO, ENOENT
 from .errors import ATError
+from .engine import F_CONNECT
 from . import at
+from . import check
 
 _RAM_MAX = const(32768)
 _NVRAM_MAX = const(2017)
@@ -22,41 +24,46 @@ def checksum(data):
 
 
 def check_name(name, size=None):
-    """Raise OSError(EINVAL) unless name (and size) are what the module accepts:
-    "RAM:<file>" up to 32768 bytes, "NVRAM:CA0|CC0|CK0" up to 2017 bytes."""
-    if name.startswith("RAM:") and len(name) > 4:
+    """The name as bytes, or OSError(EINVAL) unless name (and size) are what the module
+    accepts: "RAM:<file>" up to 32768 bytes, "NVRAM:CA0|CC0|CK0" up to 2017 bytes."""
+    b = check.text(name, "certificate name", 80)
+    if b.startswith(b"RAM:") and len(b) > 4:
         limit = _RAM_MAX
-    elif name.startswith("NVRAM:") and name[6:] in _NVRAM_NAMES:
+    elif b.startswith(b"NVRAM:") and b[6:].decode() in _NVRAM_NAMES:
         limit = _NVRAM_MAX
     else:
-        raise OSError(EINVAL, 'certificate names are "RAM:<file>" or "NVRAM:CA0|CC0|CK0": ' + name)
-    if '"' in name or len(name) > 80:
-        raise OSError(EINVAL, "bad certificate name: " + name)
+        raise OSError(EINVAL, 'certificate names are "RAM:<file>" or "NVRAM:CA0|CC0|CK0": ' + b.decode())
     if size is not None and not 1 <= size <= limit:
-        raise OSError(EINVAL, "%s takes 1..%d bytes, not %d" % (name, limit, size))
+        raise OSError(EINVAL, "%s takes 1..%d bytes, not %d" % (b.decode(), limit, size))
+    return b
 
 
 def write(modem, name, data, timeout_s=100):
     """Upload data under name (deleting an old file of that name first), then compare
-    the size and checksum the module reports with our own. Returns the checksum."""
-    check_name(name, len(data))
-    if not 3 <= timeout_s <= 200:
-        raise OSError(EINVAL, "QSECWRITE timeout is 3..200 s")
+    the size and checksum the module reports with our own. Returns the checksum.
+    A str is sent as its UTF-8 bytes (PEM text is ASCII)."""
+    if isinstance(data, str):
+        data = data.encode()
+    elif not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("certificate data must be bytes or str")
+    bname = check_name(name, len(data))
+    check.integer(timeout_s, "timeout_s", 3, 200)
     e = modem.eng
-    _delete(e, name)  # the module refuses to overwrite (ERRATA 16)
+    _delete(e, bname)  # the module refuses to overwrite (ERRATA 16)
     e.begin(b"AT+QSECWRITE=")
-    e.add_quoted(name.encode())
+    e.add_quoted(bname)
     e.add_byte(44)
     e.add_int(len(data))
     e.add_byte(44)
     e.add_int(timeout_s)
-    kind = e.run(5000, b"+QSECWRITE:")
+    kind = e.run(5000, b"+QSECWRITE:", F_CONNECT, len(data))
     if kind != at.K_CONNECT:
         e.fail(kind)
     # Data mode until <filesize> bytes: written raw, never into the transcript.
     if e.debug is not None:
-        e.debug.write(b">> <%d bytes of %s>\n" % (len(data), name.encode()))
-    e.write(data, 0, len(data))
+        e.debug.write(b">> <%d bytes of %s>\n" % (len(data), bname))
+    e.tmo = timeout_s * 1000
+    e.send_payload(data, 0, len(data))
     result = []
     e.on_line = lambda p: result.append(_pair(p, b"+QSECWRITE:"))
     e.p.expect = b"+QSECWRITE:"
@@ -81,12 +88,12 @@ def _pair(p, prefix):
 
 def read(modem, name):
     """AT+QSECREAD: (good, checksum). ERRATA 17: only good is a verdict."""
-    check_name(name)
+    bname = check_name(name)
     e = modem.eng
     out = []
     e.on_line = lambda p: out.append(_pair(p, b"+QSECREAD:"))
     e.begin(b"AT+QSECREAD=")
-    e.add_quoted(name.encode())
+    e.add_quoted(bname)
     kind = e.run(5000, b"+QSECREAD:")
     if kind == at.K_CME:
         raise ATError(bytes(e.cmd[: e.cmdlen]), e.p.code, ENOENT)
@@ -98,15 +105,15 @@ def read(modem, name):
 
 def delete(modem, name):
     """AT+QSECDEL; raises ATError (ENOENT) if the module has no such file."""
-    check_name(name)
-    kind = _delete(modem.eng, name)
+    bname = check_name(name)
+    kind = _delete(modem.eng, bname)
     if kind == at.K_CME:
         e = modem.eng
         raise ATError(bytes(e.cmd[: e.cmdlen]), e.p.code, ENOENT)
     modem.eng.check(kind)
 
 
-def _delete(e, name):
+def _delete(e, bname):
     e.begin(b"AT+QSECDEL=")
-    e.add_quoted(name.encode())
+    e.add_quoted(bname)
     return e.run(5000)

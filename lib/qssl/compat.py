@@ -34,14 +34,31 @@ except ImportError:
 
 import sys
 
-# Socket classes derive from io.IOBase on MicroPython so select.poll and asyncio can
-# call their ioctl(); CPython's IOBase would add file semantics we do not want.
-if sys.implementation.name == "micropython":
-    from io import IOBase
-else:
+# Socket classes derive from io.IOBase on MicroPython and CircuitPython (where the build
+# has it) so select.poll and asyncio can call their ioctl(); CPython's IOBase would add
+# file semantics we do not want.
+IOBase = None
+if sys.implementation.name != "cpython":
+    try:
+        from io import IOBase
+    except ImportError:
+        pass
+if IOBase is None:
 
     class IOBase:
         pass
+
+
+# Longest wait in ms that ticks arithmetic takes on every board (32-bit ports wrap
+# ticks at 2**30 and refuse intervals of 2**29 or more): about three days.
+MAX_MS = const(1 << 28)
+
+
+def clamp_ms(ms):
+    """ms as an int within 0..MAX_MS; None or anything longer stands for MAX_MS."""
+    if ms is None or ms >= MAX_MS:
+        return MAX_MS
+    return int(ms) if ms > 0 else 0
 
 
 try:
@@ -51,10 +68,12 @@ except ImportError:  # very old MicroPython
 
 # Linux numbers as fallback; boards that have the name use their own.
 ENOENT = getattr(_errno, "ENOENT", 2)
+EPERM = getattr(_errno, "EPERM", 1)
 EIO = getattr(_errno, "EIO", 5)
 EAGAIN = getattr(_errno, "EAGAIN", 11)
 ENOMEM = getattr(_errno, "ENOMEM", 12)
 EBUSY = getattr(_errno, "EBUSY", 16)
+EACCES = getattr(_errno, "EACCES", 13)
 EINVAL = getattr(_errno, "EINVAL", 22)
 EMSGSIZE = getattr(_errno, "EMSGSIZE", 90)
 EADDRINUSE = getattr(_errno, "EADDRINUSE", 98)
@@ -98,8 +117,15 @@ class _PortAdapter:
 
 
 def uart_port(uart):
-    """The UART as the engine wants it. On MicroPython, machine.UART and files already
-    are streams with write(buf, off, n) and readinto(buf, n)."""
+    """The UART as the engine wants it. Native MicroPython streams (machine.UART, files)
+    take write(buf, off, n) and readinto(buf, n) and are used as they are, with no
+    allocation; anything else (busio.UART, pyserial, a UART written in Python) gets the
+    adapter. The shape is learned by asking: a write of zero bytes with an offset."""
     if sys.implementation.name == "micropython" and hasattr(uart, "any"):
-        return uart
+        try:
+            uart.write(b"", 0, 0)
+            uart.readinto(bytearray(1), 0)
+            return uart
+        except (TypeError, ValueError, OSError):
+            pass
     return _PortAdapter(uart)

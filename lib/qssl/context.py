@@ -1,8 +1,13 @@
 # One of the module's 6 SSL contexts (AT+QSSLCFG), shaped like CPython's ssl.SSLContext.
 # Settings are kept here and sent before the next connect (or by apply()); query()
-# reads back what the module holds.
-from .compat import const, EINVAL
+# reads back what the module holds. Before every connect, ensure() reads them back and
+# repairs what a restart (seen or not) took away: never weaker than asked.
+from .compat import const, EINVAL, ENOENT, ENOTCONN
 from . import at
+from . import check
+from . import certs
+from .socket import SSLSocket
+from .transparent import TransparentSocket
 
 # Protocol versions: the module's <sslversion> numbers.
 SSLv3 = const(0)
@@ -22,6 +27,7 @@ ALL_CIPHERS = const(0xFFFF)
 # AT+QSSLCFG keys in the order of _settings()
 _KEYS = (b"sslversion", b"ciphersuite", b"seclevel", b"cacert", b"clientcert", b"clientkey")
 _SUITES = (0x0035, 0x002F, 0x0005, 0x0004, 0x000A, 0x003D, 0xFFFF)
+_VERSIONS = (0, 1, 2, 3, 4)
 
 CERT_NONE = const(0)
 CERT_REQUIRED = const(2)
@@ -39,6 +45,7 @@ class SSLContext:
         self.cafile = None  # module file names once uploaded
         self.certfile = None
         self.keyfile = None
+        self._data = [None, None, None]  # what we uploaded as cafile/certfile/keyfile, to upload again
         self._sent = None  # the settings tuple last sent to the module
 
     # --- CPython ssl.SSLContext shape -----------------------------------------------------
@@ -46,11 +53,10 @@ class SSLContext:
         """Upload the CA certificate (PEM text or bytes) and use it for server
         authentication. cafile may name a module file already there ("RAM:x"/"NVRAM:CA0")."""
         if cadata is not None:
-            name = "RAM:ca%d.pem" % self.index
-            self._modem.cert_write(name, _b(cadata))
-            self.cafile = name
+            self.cafile = self._upload(0, "RAM:ca%d.pem", cadata)
         elif cafile is not None:
-            self.cafile = _module_name(cafile)
+            self.cafile = _module_name(cafile, "cafile", "load_verify_locations(cadata=f.read())")
+            self._data[0] = None
         else:
             raise OSError(EINVAL, "give cadata (PEM) or cafile (a module file name)")
         self._sent = None
@@ -59,39 +65,47 @@ class SSLContext:
         """Upload the client certificate and key (PEM) for client authentication.
         certfile/keyfile may name module files already there instead."""
         if certdata is not None:
-            name = "RAM:cc%d.pem" % self.index
-            self._modem.cert_write(name, _b(certdata))
-            self.certfile = name
+            self.certfile = self._upload(1, "RAM:cc%d.pem", certdata)
         elif certfile is not None:
-            self.certfile = _module_name(certfile)
+            self.certfile = _module_name(certfile, "certfile", "load_cert_chain(certdata, keydata)")
+            self._data[1] = None
         if keydata is not None:
-            name = "RAM:ck%d.pem" % self.index
-            self._modem.cert_write(name, _b(keydata))
-            self.keyfile = name
+            self.keyfile = self._upload(2, "RAM:ck%d.pem", keydata)
         elif keyfile is not None:
-            self.keyfile = _module_name(keyfile)
+            self.keyfile = _module_name(keyfile, "keyfile", "load_cert_chain(certdata, keydata)")
+            self._data[2] = None
         self._sent = None
+
+    def _upload(self, slot, pattern, data):
+        data = _b(data)
+        name = pattern % self.index
+        self._modem.cert_write(name, data)
+        self._data[slot] = data
+        return name
 
     def set_ciphers(self, suite):
         self.ciphers = suite
 
     def socket(self, server_hostname=None):
         """A new SSLSocket on a free ssid, not yet connected."""
-        from .socket import SSLSocket
-
         return SSLSocket(self, server_hostname)
 
     def transparent(self):
         """A TransparentSocket: connect() opens in transparent mode (data mode)."""
-        from .transparent import TransparentSocket
-
         return TransparentSocket(self)
 
     def wrap_socket(self, sock, server_hostname=None, server_side=False, **kw):
         """For adafruit_connection_manager: the module does TLS itself, so the plain
-        socket handed in is replaced by an SSL socket to the same peer."""
+        socket handed in (not yet connected) is replaced by an SSL socket."""
         if server_side:
             raise OSError(EINVAL, "the module is a TLS client only")
+        if sock is not None and getattr(sock, "_state", 0) != 0:
+            raise OSError(
+                ENOTCONN,
+                "wrap_socket() takes an unconnected socket: the module does TLS itself when it"
+                " connects. Use ctx.wrap_socket(pool.socket()).connect(addr), or"
+                " ctx.socket().connect(addr)",
+            )
         s = self.socket(server_hostname)
         if sock is not None:
             s.settimeout(sock.gettimeout())
@@ -108,12 +122,10 @@ class SSLContext:
     def _settings(self):
         return (self.version, self.ciphers, self.seclevel, self.cafile, self.certfile, self.keyfile)
 
-    def apply(self):
-        """Send the settings that differ from what the module was last told."""
-        if self.version not in (SSLv3, TLSv1, TLSv1_1, TLSv1_2, ALL_VERSIONS):
-            raise OSError(EINVAL, "version is one of SSLv3, TLSv1, TLSv1_1, TLSv1_2, ALL_VERSIONS")
-        if self.ciphers not in _SUITES:
-            raise OSError(EINVAL, "ciphers is one suite code of table 2 or ALL_CIPHERS")
+    def _validate(self):
+        check.one_of(self.version, "version", _VERSIONS)
+        check.one_of(self.ciphers, "ciphers", _SUITES)
+        check.one_of(self.verify_mode, "verify_mode", (CERT_NONE, CERT_REQUIRED))
         if self.verify_mode != CERT_NONE and self.cafile is None:
             raise OSError(
                 EINVAL,
@@ -122,11 +134,17 @@ class SSLContext:
             )
         if (self.certfile is None) != (self.keyfile is None):
             raise OSError(EINVAL, "client authentication needs both a certificate and a key")
+
+    def apply(self, timeout_ms=5000):
+        """Send the settings that differ from what the module was last told."""
+        self._validate()
+        self._send(self._sent, timeout_ms)
+
+    def _send(self, have, timeout_ms):
         want = self._settings()
-        sent = self._sent
         for i in range(6):
             v = want[i]
-            if v is None or (sent is not None and sent[i] == v):
+            if v is None or (have is not None and have[i] == v):
                 continue
             e = self._begin(_KEYS[i])
             if i == 1:  # the suite: a quoted 0X%04X (ERRATA 6)
@@ -137,8 +155,51 @@ class SSLContext:
                 e.add_quoted(v.encode())
             else:
                 e.add_int(v)
-            e.check(e.run(300))
+            e.check(e.run(timeout_ms))
         self._sent = want
+
+    def ensure(self, timeout_ms=30000):
+        """Before a connect: read back what the module holds for this context and repair
+        it. A module that restarted (seen or not) has seclevel 0 and no RAM files; the
+        files are checked and uploaded again from what this context was given, the
+        settings sent again. Raises rather than connect with less than was asked."""
+        self._validate()
+        have = self._read_back()
+        if have == self._settings():
+            return
+        self._restore_files()
+        self._send(have, timeout_ms)
+
+    def recheck(self, timeout_ms=5000):
+        """After a connect during which something happened that may hide a restart: the
+        connection is only kept if the settings were in force."""
+        if self._read_back() != self._settings():
+            raise OSError(ENOTCONN, "the module restarted while connecting: settings were not in"
+                          " force, the connection was dropped; connect again")
+
+    def _read_back(self):
+        v = self.query()
+        # The query's order is (version, seclevel, suite, ca, cert, key); ours puts the suite second.
+        return (v[0], v[2], v[1], v[3] or None, v[4] or None, v[5] or None)
+
+    def _restore_files(self):
+        names = (self.cafile, self.certfile, self.keyfile)
+        for i in range(3):
+            name = names[i]
+            if name is None:
+                continue
+            try:
+                good = self._modem.cert_read(name)[0]
+            except OSError as ex:
+                if ex.errno != ENOENT:
+                    raise
+                good = False
+            if good:
+                continue
+            if self._data[i] is None:
+                raise OSError(ENOENT, "%s is missing from the module (it restarted?) and this"
+                              " context has no data to upload it again" % name)
+            self._modem.cert_write(name, self._data[i])
 
     def _begin(self, key):
         e = self._modem.eng
@@ -149,24 +210,15 @@ class SSLContext:
         e.add_byte(44)
         return e
 
-    def _lost(self):
-        # The module restarted: its contexts are back to defaults, RAM files are gone.
-        self._sent = None
-        for attr in ("cafile", "certfile", "keyfile"):
-            v = getattr(self, attr)
-            if v is not None and v.startswith("RAM:"):
-                setattr(self, attr, None)
-
     def query(self):
         """What the module holds: (sslversion, seclevel, ciphersuite, cacert, clientcert,
         clientkey), from AT+QSSLCFG="ctxindex",<i>."""
-        lines = self._modem.query('AT+QSSLCFG="ctxindex",%d' % self.index, "+QSSLCFG:")
-        line = lines[0]
+        line = self._modem.query_line(b'AT+QSSLCFG="ctxindex",%d' % self.index, b"+QSSLCFG:")
         offs = [0] * 16
         n = at.split_fields(line, 9, len(line), offs)
 
         def s(i):
-            return bytes(line[offs[2 * i] : offs[2 * i + 1]]).decode() if i < n else ""
+            return at.text(line, offs[2 * i], offs[2 * i + 1]) if i < n else ""
 
         return (
             at.parse_int(line, offs[2], offs[3]),
@@ -179,12 +231,13 @@ class SSLContext:
 
     def get(self, key):
         """One setting as the module reports it (AT+QSSLCFG="<key>",<i>): int or str."""
-        lines = self._modem.query('AT+QSSLCFG="%s",%d' % (key, self.index), "+QSSLCFG:")
-        line = lines[0]
+        if key.encode() not in _KEYS:
+            raise OSError(EINVAL, "not a context setting: %s" % key)
+        line = self._modem.query_line(b'AT+QSSLCFG="%s",%d' % (key.encode(), self.index), b"+QSSLCFG:")
         offs = [0] * 8
         n = at.split_fields(line, 9, len(line), offs)
         v = at.parse_int(line, offs[2], offs[3]) if n > 1 else None
-        return v if v is not None else bytes(line[offs[2] : offs[3]]).decode()
+        return v if v is not None else at.text(line, offs[2], offs[3])
 
     # ignorertc is module-wide (ERRATA 4); exposed here too because it is about certs.
     @property
@@ -197,10 +250,21 @@ class SSLContext:
 
 
 def _b(data):
-    return data.encode() if isinstance(data, str) else data
+    if isinstance(data, str):
+        return data.encode()
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    raise TypeError("certificate data must be PEM text (str) or bytes")
 
 
-def _module_name(name):
+def _module_name(name, what, instead):
+    if not isinstance(name, str):
+        raise TypeError("%s must be a str" % what)
     if not (name.startswith("RAM:") or name.startswith("NVRAM:")):
-        raise OSError(EINVAL, 'module file names are "RAM:<file>" or "NVRAM:CA0|CC0|CK0"')
+        raise OSError(
+            EINVAL,
+            '%s names a file in the module ("RAM:<file>" or "NVRAM:CA0|CC0|CK0"), not a path'
+            " on the board; to upload a PEM file use %s" % (what, instead),
+        )
+    certs.check_name(name)
     return name

@@ -1,15 +1,34 @@
 # One AT command in flight: format it into a preallocated buffer, write it, pump the
 # UART through the ring into the parser, hand response lines to the command's
-# consumer and URCs to the URC handler, and enforce the deadline.
+# consumer and URCs to the URC handler, and enforce the deadline. After any exchange
+# whose end was not seen, resync() brings the module back to a known command state
+# before the next command (docs/decisions.md, "Resync").
 #
 # Frames here are kept small (few locals, calls with few arguments) because MicroPython
 # takes a call frame from the heap once it exceeds 11 words; see at.py.
-from .compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, uart_port, ETIMEDOUT, EINVAL
+from .compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, uart_port, clamp_ms, ETIMEDOUT, EINVAL
 from .ring import Ring
 from . import at
 from .errors import ATError
 
 _CMD_SIZE = const(320)  # AT+QSSLOPEN with a 255-byte host name still fits
+_SYNC_MS = const(4000)  # longest resync when the caller gives no deadline
+_QUIET_MS = const(200)  # silence that tells late answers have stopped coming
+_TRY_MS = const(1000)  # one sync exchange
+_ESC = b"\x1b" * 16  # fed to a module that waits for payload: ESC also cancels a send
+
+# Which finals a command accepts, as bit masks of kinds; any other final that arrives
+# while it waits is a stray answer of an older command (counted, not taken).
+# (Literal values: const() cannot read at.K_*; tests_host/test_engine_finals.py checks them.)
+F_OK = const(0x2)  # 1 << K_OK
+F_ERR = const(0xC)  # K_ERROR, K_CME
+F_STD = const(0xE)  # F_OK | F_ERR
+F_PROMPT = const(0x4000C)  # K_PROMPT | F_ERR
+F_SENT = const(0x3C)  # K_SEND_OK, K_SEND_FAIL | F_ERR
+F_CLOSE = const(0x4C)  # K_CLOSE_OK | F_ERR
+F_DEACT = const(0x8C)  # K_DEACT_OK | F_ERR
+F_CONNECT = const(0x110C)  # K_CONNECT, K_NO_CARRIER | F_ERR
+_F_REBOOT = const(0x80000)  # K_REBOOT, accepted by every command
 
 
 class Engine:
@@ -20,21 +39,44 @@ class Engine:
         self.cmd = bytearray(_CMD_SIZE)
         self.cmdlen = 0
         self.final = 0  # final result kind of the running command, 0 while waiting
+        self.finals = F_STD  # the finals the running command accepts
         self.busy = False  # a command is in flight
         self.hold = False  # after "> " or CONNECT: leave the following bytes in the ring
         self.on_urc = None  # callable(parser): records into fixed slots, never sends
         self.on_line = None  # callable(parser): the running command's response lines
+        self.on_lost = None  # callable(slot): an exchange of that socket was lost on the line
+        self.slot = -1  # the socket index whose exchange is in flight (set after begin())
+        self.wdl = 0  # deadline of the write in progress
+        self.tmo = 0  # the running command's timeout; its payload gets as long
         if debug is not None and hasattr(debug, "buffer"):
             debug = debug.buffer  # a text stream such as sys.stdout: write bytes below it
         self.debug = debug  # a binary stream for the AT transcript, or None
-        self.stray = 0  # final results that arrived with no command waiting for one
-        self.banners = 0  # start-up banners seen (RDY, Call Ready, SMS Ready)
+        # What the module may still be waiting for, when an exchange's end was not seen:
+        self.unsure = False  # resync before the next command
+        self.owed = 0  # payload bytes the module may still wait for (after a prompt)
+        self.promised = 0  # payload the running command will ask for after its prompt or CONNECT
+        self.data_mode = False  # the module may be in transparent data mode
+        # Loud counters; their sum is epoch(): anything that may hide a restart.
+        self.stray = 0  # final results that no command was waiting for
+        self.banners = 0  # RDY seen (the module restarted)
+        self.echoes = 0  # echoed command lines while echo should be off
         self.timeouts = 0
+        self.resyncs = 0
+        self.echo_off = False  # set once ATE0 was answered OK
+        self._synced = False
+
+    def epoch(self):
+        """Changes whenever something happened that could hide a module restart: a
+        timeout, a stray or lost answer, an echo, a banner, a damaged line, a resync."""
+        p = self.p
+        return (self.stray + self.banners + self.echoes + self.timeouts + self.resyncs
+                + p.unknown + p.overflows + p.noise)
 
     # --- formatting, in place ----------------------------------------------------------
     def begin(self, text):
         """Start a command line with text (bytes)."""
         self.cmdlen = 0
+        self.slot = -1
         self.add(text)
 
     def add(self, text):
@@ -70,6 +112,7 @@ class Engine:
             d -= 1
 
     def add_quoted(self, text):
+        """"text": callers pass only what check.text() let through."""
         self.add_byte(34)
         self.add(text)
         self.add_byte(34)
@@ -87,67 +130,124 @@ class Engine:
         self.add_byte(48 + d if d < 10 else 55 + d)
 
     # --- running ---------------------------------------------------------------------
-    def command(self, text, timeout_ms=300, expect=None):
+    def command(self, text, timeout_ms=300, expect=None, finals=F_STD):
         """Run a constant command; returns the final kind (raises on timeout)."""
         self.begin(text)
-        return self.run(timeout_ms, expect)
+        return self.run(timeout_ms, expect, finals)
 
-    def run(self, timeout_ms, expect=None):
-        """Send the formatted command and wait for its final result."""
+    def run(self, timeout_ms, expect=None, finals=F_STD, promised=0):
+        """Send the formatted command and wait for one of its finals. promised: payload
+        bytes the module will wait for after its prompt (or CONNECT)."""
+        if self.unsure:
+            self._resync_keep(timeout_ms)
+        self.promised = promised
+        self.tmo = timeout_ms
         self.p.expect = expect
         self.p.expect_bare = expect is at.BARE
-        self.final = 0
-        self.busy = True
-        self.hold = False
-        self.send_line()
-        return self.wait(timeout_ms)
+        self.send_command()
+        return self.wait(timeout_ms, finals)
 
-    def send_line(self):
+    def _resync_keep(self, timeout_ms):
+        # The formatted command, its line consumer, socket and payload buffer wait while
+        # resync runs an exchange of its own.
+        h = self.on_line
+        slot = self.slot
+        p = self.p
+        dst = p.raw_dst
+        p.raw_dst = None  # a late payload must not land in the new read's buffer
+        self.resync(timeout_ms)
+        self.on_line = h
+        self.slot = slot
+        p.raw_dst = dst
+
+    def run_send(self, n, timeout_ms):
+        """The first half of a payload command: its line, then the "> " prompt, after
+        which the module waits for n bytes. The caller set slot after formatting."""
+        return self.run(timeout_ms, None, F_PROMPT, n)
+
+    def send_command(self):
+        """Write the formatted command line (with its CR) to the UART."""
         n = self.cmdlen
         self.cmd[n] = 13
         if self.debug is not None:
             self._log(b">> ", self.cmd, n)
-        self.write(self.cmd, 0, n + 1)
+        self.wdl = ticks_add(ticks_ms(), 2000)
+        if self._write_all(self.cmd, 0, n + 1):
+            self.unsure = True  # half a line may be in the module
+            raise OSError(ETIMEDOUT, "the UART took no more bytes")
 
-    def write(self, buf, off, n):
-        """Write buf[off:off+n] to the UART, all of it."""
+    def send_payload(self, buf, off, n):
+        """Write buf[off:off+n] after a prompt (or CONNECT), within the time the command
+        had (tmo). Whatever could not be written in time is owed: the module still waits
+        for it (resync feeds it)."""
+        self.hold = False
+        self.wdl = ticks_add(ticks_ms(), clamp_ms(self.tmo))
+        self.owed = self._write_all(buf, off, n)
+        if self.owed:
+            self._lost()
+            raise OSError(ETIMEDOUT, "the UART took no more bytes")
+
+    def _write_all(self, buf, off, n):
+        # A UART that takes nothing must not make us spin forever: bounded by wdl.
+        # Returns what could not be written.
         while n > 0:
             w = self.port.write(buf, off, n)
             if w:
                 off += w
                 n -= w
+            elif ticks_diff(self.wdl, ticks_ms()) <= 0:
+                return n
+            else:
+                sleep_ms(1)
+        return 0
 
-    def wait(self, timeout_ms):
-        """Pump until the running command has a final result, or raise ETIMEDOUT."""
+    def _lost(self):
+        # The exchange's end was not seen: resync before the next command, and the
+        # socket it belonged to fails (its data may be lost).
+        self.unsure = True
+        if self.slot >= 0 and self.on_lost is not None:
+            self.on_lost(self.slot)
+
+    def wait(self, timeout_ms, finals=F_STD):
+        """Pump until the running command has one of its finals, or raise ETIMEDOUT."""
         self.busy = True
         self.final = 0
+        self.finals = finals | _F_REBOOT
         self.hold = False
-        deadline = ticks_add(ticks_ms(), timeout_ms)
+        deadline = ticks_add(ticks_ms(), clamp_ms(timeout_ms))
         while not self.final:
             # The deadline holds even while bytes keep coming (noise, URCs).
             if ticks_diff(deadline, ticks_ms()) <= 0:
                 self._timeout()
             if not self.pump():
                 sleep_ms(1)
+        self._done()
+        if self.final == at.K_REBOOT:
+            self.unsure = True
+        return self.final
+
+    def _done(self):
+        self.promised = 0
         self.busy = False
         self.on_line = None
         self.p.expect = None
         self.p.expect_bare = False
-        return self.final
 
     def _timeout(self):
-        # The command is given up; a half-received line is kept (its end may still
-        # come), but a half-received payload is abandoned so the stream resyncs.
-        self.busy = False
-        self.on_line = None
+        # The command is given up, and its answer may still come: resync before the next
+        # one. A module that may have given a prompt waits for the promised payload.
+        self.owed = self.promised
+        self._done()
         self.timeouts += 1
+        self._lost()
         p = self.p
-        p.expect = None
-        p.expect_bare = False
         p.raw_dst = None
         if p.mode == at.M_RAW:
             p.reset()
-        raise OSError(ETIMEDOUT, "timeout: " + bytes(self.cmd[: self.cmdlen]).decode())
+        raise OSError(ETIMEDOUT, "timeout: " + self.command_text())
+
+    def command_text(self):
+        return bytes(self.cmd[: self.cmdlen]).decode()
 
     def check(self, kind):
         """Raise ATError unless kind is OK."""
@@ -167,13 +267,90 @@ class Engine:
         Answers to commands nobody waits for any more are counted as stray, so they
         cannot be taken for the answer of the next command."""
         self.busy = False
-        deadline = ticks_add(ticks_ms(), limit_ms)
+        deadline = ticks_add(ticks_ms(), clamp_ms(limit_ms))
         quiet = ticks_add(ticks_ms(), quiet_ms)
         while ticks_diff(deadline, ticks_ms()) > 0 and ticks_diff(quiet, ticks_ms()) > 0:
             if self.pump():
                 quiet = ticks_add(ticks_ms(), quiet_ms)
             else:
                 sleep_ms(5)
+
+    # --- resync ----------------------------------------------------------------------------
+    def resync(self, timeout_ms=_SYNC_MS):
+        """Bring the module back to a known command state: feed the payload it may still
+        wait for (that data is lost; its socket was failed), escape data mode if it may
+        be in it, end any half line, let late answers arrive (counted as stray), then
+        confirm with AT+CMEE?, whose "+CMEE:" line no older answer can supply. Raises
+        ETIMEDOUT (and stays unsure) when the module does not answer in time."""
+        deadline = ticks_add(ticks_ms(), clamp_ms(timeout_ms))
+        self.resyncs += 1
+        self.unsure = True
+        self.slot = -1  # its own exchange belongs to no socket
+        self._done()
+        self.hold = False
+        p = self.p
+        p.raw_dst = None
+        p.reset()
+        self.wdl = deadline
+        self._feed_owed()
+        if self.data_mode:
+            self.escape_data()
+        self._write_all(b"\r", 0, 1)
+        while ticks_diff(deadline, ticks_ms()) > 0:
+            self.drain(_QUIET_MS, self._left(deadline))
+            if self._sync_once(deadline):
+                self.unsure = False
+                return
+        raise OSError(ETIMEDOUT, "the module does not answer (resync)")
+
+    def _feed_owed(self):
+        while self.owed > 0:
+            n = self.owed if self.owed < len(_ESC) else len(_ESC)
+            if self._write_all(_ESC, 0, n):
+                raise OSError(ETIMEDOUT, "the UART took no more bytes (resync)")
+            self.owed -= n
+
+    def escape_data(self):
+        """+++ between guard times (1 s of silence each side, ERRATA 20): leaves
+        transparent data mode. Harmless in command mode (a junk line, ended later)."""
+        sleep_ms(1000)
+        self.wdl = ticks_add(ticks_ms(), 1000)
+        self._write_all(b"+++", 0, 3)
+        sleep_ms(1000)
+        self.data_mode = False
+
+    def _sync_once(self, deadline):
+        self._synced = False
+        self.on_line = self._sync_line
+        self.p.expect = b"+CMEE:"
+        self.wdl = deadline
+        self._write_all(b"AT+CMEE?\r", 0, 9)
+        if self.debug is not None:
+            self._log(b">> ", b"AT+CMEE? (resync)", 17)
+        try:
+            # An OK without the +CMEE: line before it is an older answer: keep waiting.
+            while True:
+                t = self._left(deadline)
+                if t <= 0:
+                    return False
+                kind = self.wait(t if t < _TRY_MS else _TRY_MS, F_STD)
+                if self._synced and kind == at.K_OK:
+                    return True
+                self.stray += 1
+                self.on_line = self._sync_line
+                self.p.expect = b"+CMEE:"
+        except OSError:
+            self.timeouts -= 1  # a missed sync is not one more doubt
+            return False
+
+    def _sync_line(self, p):
+        self._synced = True
+        if p.n and p.line[p.n - 1] != 49:  # "+CMEE: 0": the module lost our AT+CMEE=1
+            self.echoes += 1
+
+    def _left(self, deadline):
+        t = ticks_diff(deadline, ticks_ms())
+        return t if t > 0 else 0
 
     # --- the input side ------------------------------------------------------------------
     def pump(self):
@@ -208,18 +385,16 @@ class Engine:
         if ev == at.EV_LINE:
             if self.debug is not None:
                 self._log(b"<< ", p.line, p.n)
-            k = p.kind
-            if p.index >= 0 and (k == at.K_CONNECT_OK or k == at.K_CONNECT_FAIL or k == at.K_ALREADY):
-                # "<i>, CONNECT OK" is the late result of AT+QIOPEN, not a final
-                if self.on_urc is not None:
-                    self.on_urc(p)
-            elif k < 20:
-                self._final(k)
-            elif k == at.K_RESPONSE:
+            g = p.group
+            if g == at.G_FINAL:
+                self._final(p.kind)
+            elif g == at.G_RESPONSE:
                 if self.on_line is not None:
                     self.on_line(p)
-            elif 30 <= k < 50:
-                self._urc(k)
+            elif g == at.G_URC or g == at.G_LATE:
+                self._urc(p.kind)
+            elif g == at.G_ECHO and self.echo_off:
+                self.echoes += 1
         elif ev == at.EV_PROMPT:
             self._final(at.K_PROMPT)
         elif ev == at.EV_RAW:
@@ -227,7 +402,7 @@ class Engine:
                 self._log(b"<< ", b"<payload>", 9)
 
     def _final(self, k):
-        if self.busy and not self.final:
+        if self.busy and not self.final and self.finals & (1 << k):
             self.final = k
             if k == at.K_PROMPT or k == at.K_CONNECT:
                 self.hold = True
@@ -235,8 +410,9 @@ class Engine:
             self.stray += 1
 
     def _urc(self, k):
-        if k == at.K_URC_RDY or k == at.K_URC_CALL_READY or k == at.K_URC_SMS_READY:
+        if k == at.K_URC_RDY:
             self.banners += 1
+            self.echo_off = False
             # The module restarted under us: the command in flight is lost.
             if self.busy and not self.final:
                 self.final = at.K_REBOOT

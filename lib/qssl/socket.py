@@ -12,7 +12,11 @@ class SSLSocket(Stream):
         self.server_hostname = server_hostname
 
     def _prepare(self):
-        self.context.apply()
+        # The context's security settings are known to be in the module before we open.
+        self.context.ensure(self._cmd_ms(30000))
+
+    def _recheck(self):
+        self.context.recheck(self._cmd_ms(5000))
 
     def _open_cmd(self, host, port, secs, mode=0):
         # mode 0: non-transparent; 1: transparent (TransparentSocket)
@@ -22,7 +26,7 @@ class SSLSocket(Stream):
         e.add_byte(44)
         e.add_int(self.context.index)
         e.add_byte(44)
-        e.add_quoted(host.encode() if isinstance(host, str) else host)
+        e.add_quoted(host)
         e.add_byte(44)
         e.add_int(port)
         e.add_byte(44)
@@ -46,8 +50,8 @@ class SSLSocket(Stream):
         e.add_byte(44)
         e.add_int(n)
 
-    def _close_cmd(self):
+    def _close_cmd(self, timeout_ms):
         e = self._e
         e.begin(b"AT+QSSLCLOSE=")
         e.add_int(self._id)
-        e.run(5000)
+        return self._close_run(timeout_ms)

@@ -1,15 +1,23 @@
 # What SSL and plain TCP sockets share: the socket-shaped API (CPython socket plus
 # MicroPython stream methods), reading until the module answers empty, sending in
 # chunks with SEND FAIL back-off, timeouts, and poll support. Subclasses supply the
-# module commands (_open_cmd, _recv_cmd, _send_cmd, _close).
-from .compat import (const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, EAGAIN, EINVAL,
-                     ECONNRESET, ENOTCONN, ETIMEDOUT, EIO, EADDRINUSE, ECONNABORTED, EALREADY)
+# module commands (_open_cmd, _recv_cmd, _send_cmd, _close_cmd).
+#
+# Sockets know the engine and the slot table; the modem (services layer) is handed in
+# as an object and asked, before a connect, to make the module ready (recovery).
+from .compat import (const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, clamp_ms, MAX_MS,
+                     EAGAIN, EINVAL, ENOTCONN, ETIMEDOUT, EIO, EADDRINUSE, ECONNABORTED, ECONNRESET,
+                     EALREADY)
 from . import at
-from . import modem as _modem
+from . import check
+from .engine import F_SENT, F_CLOSE
+from .slots import DEAD_PEER, DEAD_LOST, dead_error
 
 MAX_SEND = const(1460)
 MAX_RECV = const(1500)
 _CMD_MS = const(10000)  # answer time of one send/recv command (payload included)
+_SLACK_MS = const(450)  # a command started just before the deadline may finish after it
+_OPEN_MS = const(5000)  # the OK of AT+QSSLOPEN / AT+QIOPEN
 
 S_NEW = const(0)
 S_CONNECTED = const(1)
@@ -28,12 +36,14 @@ class Stream(IOBase):
     def __init__(self, modem):
         self._m = modem
         self._e = modem.eng
+        self._s = modem.slots
         self._id = -1
         self._timeout = None  # None blocks, 0 is non-blocking, else seconds
         self._tms = -1  # the same in ms (-1: blocking), so deadlines need no float maths
         self._dl = 0  # deadline of the call in progress
         self._pause = 0  # SEND FAIL back-off of the send in progress
         self._unknown = 0  # the parser's unknown-line count when the read began
+        self._freed = False  # the module freed the index itself (closed by the peer, read empty)
         self._state = S_NEW
         self._peer = None
         self._rb = None  # read-ahead for readline(), made on first use
@@ -42,10 +52,14 @@ class Stream(IOBase):
 
     # --- settings ------------------------------------------------------------------------
     def settimeout(self, t):
-        if t is not None and t < 0:
-            raise OSError(EINVAL, "timeout must be None or >= 0")
+        if t is not None:
+            if not isinstance(t, (int, float)) or isinstance(t, bool):
+                raise TypeError("timeout must be a number or None")
+            if t < 0:
+                raise OSError(EINVAL, "timeout must be None or >= 0")
         self._timeout = t
-        self._tms = -1 if t is None else int(t * 1000)
+        # A timeout too long for ticks arithmetic on a 32-bit board means blocking.
+        self._tms = -1 if t is None or t * 1000 >= MAX_MS else int(t * 1000)
 
     def gettimeout(self):
         return self._timeout
@@ -72,34 +86,70 @@ class Stream(IOBase):
     def __exit__(self, *exc):
         self.close()
 
+    # --- deadlines -------------------------------------------------------------------------
+    def _start_deadline(self, fallback_ms):
+        t = self._tms
+        self._dl = ticks_add(ticks_ms(), fallback_ms if t < 0 else t)
+
+    def _left(self):
+        t = ticks_diff(self._dl, ticks_ms())
+        return t if t > 0 else 0
+
+    def _cmd_ms(self, longest=_CMD_MS):
+        """Time for one command of the call in progress: its own bound, cut to what is
+        left of the socket timeout (a started command gets a little slack)."""
+        if self._tms < 0:
+            return longest
+        t = self._left() + _SLACK_MS
+        return t if t < longest else longest
+
+    def _expired(self):
+        return self._tms >= 0 and ticks_diff(self._dl, ticks_ms()) <= 0
+
+    def _idle(self):
+        """Wait a little for input; raise ETIMEDOUT once the call's deadline passed,
+        however much input keeps coming (a URC storm must not hold a call)."""
+        if self._expired():
+            raise OSError(ETIMEDOUT, "timed out")
+        if not self._e.pump():
+            sleep_ms(1)
+
     # --- connect -----------------------------------------------------------------------------
     def connect(self, address):
-        host, port = address
+        host, port = check.address(address)
         if self._state != S_NEW:
             raise OSError(EALREADY if self._state == S_CONNECTED else ENOTCONN, "socket already used")
+        self._start_deadline(MAX_MS)
+        self._m.prepare_connect(self._cmd_ms(MAX_MS))
         self._prepare()
-        m = self._m
-        i = m.claim(self)
+        epoch = self._e.epoch()
+        s = self._s
+        i = s.claim(self)
         self._id = i
         try:
             secs = self._open_secs()
             self._open_cmd(host, port, secs)
-            kind = self._e.run(5000)
+            kind = self._e.run(self._cmd_ms(_OPEN_MS))
             if kind != at.K_OK:
-                self._e.fail(kind)
-            self._wait_slot(m.opened, secs * 1000 + 5000, True)
-            code = m.open_code[i]
+                self._open_refused(kind)
+            self._wait_slot(s.opened, True)
+            code = s.code[i]
             if code == -2:
-                m.foreign[i] = 1  # the next socket tries another index
+                s.foreign[i] = 1  # the next socket tries another index
                 raise OSError(EADDRINUSE, "socket %d is occupied in the module" % i)
             if code != 0:
-                raise OSError(ECONNABORTED, "connection to %s:%d failed (%s %d,%d)" % (host, port, self._open_name, i, code))
+                raise OSError(ECONNABORTED, "connection to %s:%d failed (%s %d,%d)"
+                              % (host.decode(), port, self._open_name, i, code))
+            if self._e.epoch() != epoch:
+                self._recheck()  # something happened meanwhile that may hide a restart
         except OSError:
             self._abandon()
             raise
-        m.ready[i] = 1
-        self._peer = (host, port)
+        self._peer = (host.decode(), port)
         self._state = S_CONNECTED
+
+    def _open_refused(self, kind):
+        self._m.explain_refusal(kind, self._e.command_text())
 
     def _open_secs(self):
         # The module's own open timeout (10..300 s, default 90) follows ours.
@@ -111,60 +161,47 @@ class Stream(IOBase):
     def _abandon(self):
         i = self._id
         if i >= 0:
-            if self._m.opened[i] and self._m.open_code[i] == 0 and not self._m.dead[i]:
+            s = self._s
+            # Opened (or perhaps opening: a late result would keep the index busy): close it.
+            if s.dead[i] <= DEAD_LOST and (s.opened[i] and s.code[i] == 0 or not s.opened[i]):
                 try:
-                    self._close_cmd()
+                    self._close_cmd(self._cmd_ms(5000))
                 except OSError:
-                    pass
-            self._m.release(i)
+                    s.foreign[i] = 1  # not known to be free: skipped until status() says so
+            s.release(i)
         self._id = -1
         self._state = S_CLOSED
 
     def _prepare(self):
         pass
 
+    def _recheck(self):
+        pass
+
     # --- waiting ---------------------------------------------------------------------------
-    # The payload path (_fetch, _try_read, _recv_chunk, _send_at, _send_once) is split into
-    # small frames: MicroPython takes bigger ones from the heap on every call.
-    def _start_deadline(self, fallback_ms):
-        t = self._tms
-        self._dl = ticks_add(ticks_ms(), fallback_ms if t < 0 else t)
-
-    def _idle(self):
-        """Wait a little for input; raise ETIMEDOUT once the call's deadline passed."""
-        if not self._e.pump():
-            if self._tms >= 0 and ticks_diff(self._dl, ticks_ms()) <= 0:
-                raise OSError(ETIMEDOUT, "timed out")
-            sleep_ms(1)
-
-    def _wait_slot(self, slots, timeout_ms, fatal):
+    def _wait_slot(self, slots, fatal):
         """Pump the UART until slots[id] is set or the socket dies. Raises ETIMEDOUT."""
-        m = self._m
+        s = self._s
         i = self._id
-        deadline = ticks_add(ticks_ms(), timeout_ms)
         while not slots[i]:
-            if m.dead[i]:
-                if fatal or m.dead[i] != _modem.DEAD_PEER:
+            if s.dead[i]:
+                if fatal or s.dead[i] != DEAD_PEER:
                     self._raise_dead()
                 return
-            if not self._e.pump():
-                if ticks_diff(deadline, ticks_ms()) <= 0:
-                    raise OSError(ETIMEDOUT, "timed out")
-                sleep_ms(1)
+            self._idle()
 
     def _raise_dead(self):
-        why = self._m.dead[self._id] if self._id >= 0 else 0
-        if why == _modem.DEAD_REBOOT:
-            raise OSError(ECONNRESET, "the module restarted; the connection is lost")
-        if why == _modem.DEAD_PDP:
-            raise OSError(ECONNRESET, "the PDP context was deactivated; the connection is lost")
-        if why == _modem.DEAD_PEER:
-            raise OSError(ECONNRESET, "the peer closed the connection")
-        raise OSError(ENOTCONN, "socket is not connected")
+        raise dead_error(self._s.dead[self._id] if self._id >= 0 else 0)
+
+    def _lost(self, ex):
+        """An exchange of this socket was lost on the line (a timeout mid-command): its
+        data may be lost, so the socket fails rather than deliver a gap."""
+        self._s.mark_dead(self._id, DEAD_LOST)
+        raise ex
 
     # --- receiving -------------------------------------------------------------------------
     def recv_into(self, buf, nbytes=0):
-        n = nbytes or len(buf)
+        n = self._size(nbytes, len(buf))
         got = self._read_into(buf, n)
         if got is None:
             raise OSError(EAGAIN, "no data yet")
@@ -172,11 +209,18 @@ class Stream(IOBase):
 
     def readinto(self, buf, nbytes=0):
         """MicroPython stream style: None when non-blocking and nothing is there."""
-        return self._read_into(buf, nbytes or len(buf))
+        return self._read_into(buf, self._size(nbytes, len(buf)))
+
+    def _size(self, n, cap):
+        n = check.integer(n, "nbytes", 0, 1 << 30)
+        return cap if n == 0 or n > cap else n
 
     def recv(self, n):
+        n = check.integer(n, "bufsize", 0, 1 << 30)
+        if n > MAX_RECV:
+            n = MAX_RECV
         b = bytearray(n)
-        got = self.recv_into(b, n)
+        got = self.recv_into(b, n) if n else 0
         return bytes(b) if got == n else bytes(memoryview(b)[:got])
 
     def read(self, n=-1):
@@ -247,60 +291,66 @@ class Stream(IOBase):
 
     def _try_read(self, buf, n):
         # bytes read, 0 at end of stream, -1 when nothing is there yet
-        m = self._m
+        s = self._s
         i = self._id
-        while m.ready[i]:
-            if m.dead[i] > _modem.DEAD_PEER:
+        while s.ready[i]:
+            if s.dead[i] > DEAD_PEER:
                 self._raise_dead()
             # Cleared before the read, so a "recv" URC that arrives during it (even in
             # the same UART read as an empty answer) makes us read again.
-            m.ready[i] = 0
+            s.ready[i] = 0
             got = self._recv_chunk(buf, n)
             if got:
-                m.ready[i] = 1  # more may be buffered: read until an empty answer
+                s.ready[i] = 1  # more may be buffered: read until an empty answer
                 return got
-        if m.dead[i]:
-            if m.dead[i] != _modem.DEAD_PEER:
+        if s.dead[i]:
+            if s.dead[i] != DEAD_PEER:
                 self._raise_dead()
             return 0  # the peer closed and everything is read: end of stream
         return -1
 
     def _recv_chunk(self, buf, n):
-        p = self._e.p
-        p.set_raw_dst(buf, 0, n)
         self._recv_cmd(n)
+        p = self._e.p
+        self._e.slot = self._id  # a lost answer fails this socket (engine.on_lost)
         self._unknown = p.unknown
-        kind = self._e.run(_CMD_MS, self._recv_prefix)  # a timeout also clears raw_dst
+        p.set_raw_dst(buf, 0, n)
+        kind = self._e.run(self._cmd_ms(), self._recv_prefix)  # a timeout also clears raw_dst
         got = p.raw_pos
         p.raw_dst = None
         if kind != at.K_OK:
             return self._recv_failed(kind)
+        return self._recv_checked(got)
+
+    def _recv_checked(self, got):
+        p = self._e.p
         if p.raw_dropped:
-            raise OSError(EIO, "the module sent %d bytes more than asked" % p.raw_dropped)
+            self._lost(OSError(EIO, "the module sent %d bytes more than asked" % p.raw_dropped))
         if got == 0 and p.unknown != self._unknown:
             # A line we could not read where the header belongs: the module sent data
             # that a damaged line lost. Say so rather than report an empty buffer.
-            raise OSError(EIO, "garbled answer to a read: received data was lost on the line")
+            self._lost(OSError(EIO, "garbled answer to a read: received data was lost on the line"))
         return got
 
     def _recv_failed(self, kind):
-        why = self._m.dead[self._id]
-        if kind == at.K_REBOOT or why > _modem.DEAD_PEER:
+        why = self._s.dead[self._id]
+        if kind == at.K_REBOOT or why > DEAD_PEER:
             self._raise_dead()
         if why:
-            return 0  # closed by the peer meanwhile: the module no longer knows it
+            self._freed = True  # closed by the peer and read empty: the module let it go
+            return 0
         self._e.fail(kind)
 
     # --- sending --------------------------------------------------------------------------
     def send(self, data):
-        n = len(data)
+        n = check.payload(data)
         if n > MAX_SEND:
             n = MAX_SEND
         return self._send_at(data, 0, n)
 
     def sendall(self, data):
+        total = check.payload(data)
         off = 0
-        total = len(data)
         while off < total:
             n = total - off
             if n > MAX_SEND:
@@ -325,29 +375,31 @@ class Stream(IOBase):
             self._send_failed(kind)
 
     def _send_once(self, data, off, n):
-        if self._m.dead[self._id]:
+        # A prompt or payload lost on the line fails this socket (engine.on_lost): the
+        # stream would have a gap.
+        if self._s.dead[self._id]:
             self._raise_dead()
         self._send_cmd(n)
-        e = self._e
-        kind = e.run(_CMD_MS)
+        self._e.slot = self._id
+        kind = self._e.run_send(n, self._cmd_ms())
         if kind == at.K_PROMPT:
-            e.write(data, off, n)
-            kind = e.wait(_CMD_MS)
+            self._e.send_payload(data, off, n)
+            kind = self._e.wait(self._cmd_ms(), F_SENT)
         return kind
 
     def _send_failed(self, kind):
         if kind == at.K_SEND_FAIL:
             # The module's send buffer is full: back off and try again in time.
-            if ticks_diff(self._dl, ticks_ms()) <= 0:
+            if self._expired() or (self._tms < 0 and ticks_diff(self._dl, ticks_ms()) <= 0):
                 raise OSError(ETIMEDOUT, "the module kept answering SEND FAIL")
             sleep_ms(self._pause)
             self._pause = self._pause * 2 if self._pause < 500 else 1000
             return
-        if kind == at.K_REBOOT:
+        if kind == at.K_REBOOT or self._s.dead[self._id] > DEAD_PEER:
             self._raise_dead()
         # ERROR: the connection is gone; the note says to open it again.
-        self._m._mark_dead(self._id, _modem.DEAD_PEER)
-        raise OSError(ECONNRESET, "send failed: the connection is broken")
+        self._s.mark_dead(self._id, DEAD_PEER)
+        raise OSError(ECONNRESET, "send failed: the module answered ERROR (connection broken)")
 
     # --- closing, polling -------------------------------------------------------------------
     def close(self):
@@ -355,15 +407,21 @@ class Stream(IOBase):
             return
         if self._state == S_CONNECTED:
             i = self._id
-            why = self._m.dead[i]
-            if why != _modem.DEAD_REBOOT and why != _modem.DEAD_PDP:
+            why = self._s.dead[i]
+            # A socket the module dropped itself needs no AT+QSSLCLOSE (ERRATA 12).
+            if why <= DEAD_LOST and not self._freed:
+                self._start_deadline(5000)
                 try:
-                    self._close_cmd()
+                    self._close_cmd(self._cmd_ms(5000))
                 except OSError:
                     pass  # already closed by the peer, or the module is gone
-            self._m.release(i)
+            self._s.release(i)
         self._id = -1
         self._state = S_CLOSED
+
+    def _close_run(self, timeout_ms):
+        self._e.slot = self._id
+        return self._e.run(timeout_ms, None, F_CLOSE)
 
     def ioctl(self, req, arg):
         if req == _MP_STREAM_POLL:
@@ -372,11 +430,12 @@ class Stream(IOBase):
             i = self._id
             if self._state != S_CONNECTED or i < 0:
                 return _POLLHUP | _POLLERR
-            if arg & _POLLIN and (self._m.ready[i] or self._m.dead[i] or self._rs != self._re):
+            s = self._s
+            if arg & _POLLIN and (s.ready[i] or s.dead[i] or self._rs != self._re):
                 ret |= _POLLIN
-            if arg & _POLLOUT and not self._m.dead[i]:
+            if arg & _POLLOUT and not s.dead[i]:
                 ret |= _POLLOUT
-            if self._m.dead[i]:
+            if s.dead[i]:
                 ret |= _POLLHUP
             return ret
         if req == _MP_STREAM_CLOSE:

@@ -12,7 +12,7 @@ class TCPSocket(Stream):
         e.begin(b"AT+QIOPEN=")
         e.add_int(self._id)
         e.add(b',"TCP",')
-        e.add_quoted(host.encode() if isinstance(host, str) else host)
+        e.add_quoted(host)
         e.add_byte(44)
         e.add_int(port)
 
@@ -32,8 +32,8 @@ class TCPSocket(Stream):
         e.add_byte(44)
         e.add_int(n)
 
-    def _close_cmd(self):
+    def _close_cmd(self, timeout_ms):
         e = self._e
         e.begin(b"AT+QICLOSE=")
         e.add_int(self._id)
-        e.run(5000)
+        return self._close_run(timeout_ms)

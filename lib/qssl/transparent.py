@@ -1,13 +1,18 @@
 # Transparent mode (AT+QSSLOPEN ...,1): after CONNECT every byte on the UART is
 # payload, both ways, until "+++" (1000 ms of silence before and after, ERRATA 20)
 # returns to command mode; ATO goes back. While in data mode no command can run.
+#
+# The engine's data_mode flag says the module may be in data mode: whenever this
+# socket stops knowing (a link that looks closed, an escape without its OK), the next
+# command resyncs, which escapes first, so no command is ever sent as payload.
 from .compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOTCONN, ETIMEDOUT, ECONNABORTED
 from . import at
+from . import check
+from .engine import F_CONNECT, F_OK
 from .socket import SSLSocket
 from .stream import S_NEW, S_CONNECTED, S_CLOSED
-from .modem import DEAD_PEER
+from .slots import DEAD_PEER
 
-_GUARD_MS = const(1000)
 _LINK_CLOSED = b"\r\nCLOSED\r\n"  # the module leaves data mode by itself when the link breaks
 _ESCAPED = b"\r\nOK\r\n"
 
@@ -20,27 +25,33 @@ class TransparentSocket(SSLSocket):
         self._eof = False
 
     def connect(self, address):
-        host, port = address
+        host, port = check.address(address)
         if self._state != S_NEW:
             raise OSError(EINVAL, "socket already used")
-        self.context.apply()
-        m = self._m
+        self._start_deadline(120000)
+        self._m.prepare_connect(self._cmd_ms(120000))
+        self._prepare()
+        s = self._s
         e = self._e
-        self._id = m.claim(self)
+        self._id = s.claim(self)
         secs = self._open_secs()
         self._open_cmd(host, port, secs, 1)
         try:
-            kind = e.run(5000)
+            kind = e.run(self._cmd_ms(5000), None, F_CONNECT | F_OK)  # OK, then CONNECT
             if kind == at.K_OK:
-                kind = e.wait(secs * 1000 + 5000)
+                kind = e.wait(self._cmd_ms(secs * 1000 + 5000), F_CONNECT)
             if kind != at.K_CONNECT:
-                raise OSError(ECONNABORTED, "transparent connection to %s:%d failed" % (host, port))
-        except OSError:
-            m.release(self._id)
+                raise OSError(ECONNABORTED, "transparent connection to %s:%d failed" % (host.decode(), port))
+        except OSError as ex:
+            if ex.errno == ETIMEDOUT:
+                # CONNECT may still come: then the module is in data mode.
+                e.data_mode = True
+                e.unsure = True
+            s.release(self._id)
             self._id = -1
             self._state = S_CLOSED
             raise
-        self._peer = (host, port)
+        self._peer = (host.decode(), port)
         self._state = S_CONNECTED
         self._enter_data()
 
@@ -48,6 +59,7 @@ class TransparentSocket(SSLSocket):
         e = self._e
         e.p.mode = at.M_DATA
         e.hold = True
+        e.data_mode = True
         self.data_mode = True
         r = e.ring
         # CONNECT ended at its CR; the LF that belongs to it may be the next byte.
@@ -76,7 +88,7 @@ class TransparentSocket(SSLSocket):
             if not r.fill(self._e.port):
                 if self._tms == 0:
                     return None
-                if self._tms > 0 and ticks_diff(self._dl, ticks_ms()) <= 0:
+                if self._expired():
                     raise OSError(ETIMEDOUT, "timed out")
                 sleep_ms(1)
         if self._link_closed():
@@ -90,8 +102,10 @@ class TransparentSocket(SSLSocket):
         return k
 
     def _link_closed(self):
-        # "\r\nCLOSED\r\n" at the very end of what arrived, then silence: the link broke
-        # and the module is back in command mode. Anything before it is payload.
+        # "\r\nCLOSED\r\n" at the very end of what arrived, then silence: the link
+        # broke and the module went back to command mode -- or the payload ended that
+        # way. Either way it reads as end of stream, and the module is not trusted to be
+        # in command mode: the next command resyncs (escape, then sync).
         r = self._e.ring
         if r.count < len(_LINK_CLOSED) or r.count > r.size - r.head:
             return False
@@ -104,27 +118,33 @@ class TransparentSocket(SSLSocket):
         self._pending += r.buf[r.head : end - len(_LINK_CLOSED)]
         r.consume(r.count)
         self._leave_data()
+        e = self._e
+        e.data_mode = True
+        e.unsure = True
         self._eof = True
-        self._m._mark_dead(self._id, DEAD_PEER)
+        self._s.mark_dead(self._id, DEAD_PEER)
         return True
 
     def _send_at(self, data, off, n):
         if not self.data_mode:
             raise OSError(ENOTCONN, "not in data mode: call resume()")
-        self._e.write(data, off, n)
+        self._start_deadline(60000)
+        self._e.tmo = self._cmd_ms(60000)
+        self._e.send_payload(data, off, n)
         return n
 
     def send(self, data):
-        return self._send_at(data, 0, len(data))
+        return self._send_at(data, 0, check.payload(data))
 
     def sendall(self, data):
-        self._send_at(data, 0, len(data))
+        self._send_at(data, 0, check.payload(data))
 
     # --- command mode and back -----------------------------------------------------------
     def _leave_data(self):
         e = self._e
         e.p.reset()
         e.hold = False
+        e.data_mode = False
         self.data_mode = False
 
     def escape(self):
@@ -134,9 +154,7 @@ class TransparentSocket(SSLSocket):
             return
         e = self._e
         r = e.ring
-        sleep_ms(_GUARD_MS)
-        e.write(b"+++", 0, 3)
-        sleep_ms(_GUARD_MS)
+        e.escape_data()
         got = bytearray()
         deadline = ticks_add(ticks_ms(), 3000)
         while not got.endswith(_ESCAPED):
@@ -147,6 +165,9 @@ class TransparentSocket(SSLSocket):
                 r.consume(k)
             if ticks_diff(deadline, ticks_ms()) <= 0:
                 self._pending += got
+                self._leave_data()
+                e.data_mode = True  # not known: the next command escapes again and syncs
+                e.unsure = True
                 raise OSError(ETIMEDOUT, "no OK after +++")
             sleep_ms(5)
         self._pending += got[: len(got) - len(_ESCAPED)]
@@ -156,9 +177,9 @@ class TransparentSocket(SSLSocket):
         """ATO: back to data mode."""
         if self.data_mode:
             return
-        if self._state != S_CONNECTED or self._m.dead[self._id]:
+        if self._state != S_CONNECTED or self._s.dead[self._id]:
             raise OSError(ENOTCONN, "connection is closed")
-        kind = self._e.command(b"ATO", 5000)
+        kind = self._e.command(b"ATO", 5000, None, F_CONNECT)
         if kind != at.K_CONNECT:
             self._e.fail(kind)
         self._enter_data()
@@ -168,17 +189,14 @@ class TransparentSocket(SSLSocket):
             try:
                 self.escape()
             except OSError:
-                self._leave_data()
+                pass
         if self._state == S_CONNECTED:
-            if not self._m.dead[self._id]:
-                e = self._e
-                e.begin(b"AT+QSSLCLOSE=")
-                e.add_int(self._id)
+            if not self._s.dead[self._id]:
                 try:
-                    e.run(5000)
+                    self._close_cmd(5000)
                 except OSError:
                     pass
-            self._m.release(self._id)
+            self._s.release(self._id)
         self._id = -1
         self._state = S_CLOSED
 

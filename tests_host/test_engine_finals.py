@@ -1,0 +1,21 @@
+"""The finals masks in engine.py are literal numbers (MicroPython's const() cannot read
+at.K_*): each must be exactly the bits of the kinds it names."""
+from qssl import at
+from qssl import engine
+
+
+def bits(*kinds):
+    return sum(1 << k for k in kinds)
+
+
+def test_masks_match_kinds():
+    err = bits(at.K_ERROR, at.K_CME)
+    assert engine.F_OK == bits(at.K_OK)
+    assert engine.F_ERR == err
+    assert engine.F_STD == bits(at.K_OK) | err
+    assert engine.F_PROMPT == bits(at.K_PROMPT) | err
+    assert engine.F_SENT == bits(at.K_SEND_OK, at.K_SEND_FAIL) | err
+    assert engine.F_CLOSE == bits(at.K_CLOSE_OK) | err
+    assert engine.F_DEACT == bits(at.K_DEACT_OK) | err
+    assert engine.F_CONNECT == bits(at.K_CONNECT, at.K_NO_CARRIER) | err
+    assert engine._F_REBOOT == bits(at.K_REBOOT)
