@@ -96,6 +96,9 @@ def test_power_off_is_silent_and_deaf_then_boots(emu_ctx, pki, tls_echo):
     at.quiet(0.3)
     emu.faults.unknown_urc("+QFOO: 1")  # nothing comes out of a module without power
     at.quiet(0.1)
+    emu.faults.reboot()  # a module without power does not restart
+    at.quiet(0.2)
+    assert emu.powered is False
     emu.power(False)  # off -> off changes nothing
     emu.power(True)
     assert at.read_until(b"SMS Ready\r\n", 5) == BANNER

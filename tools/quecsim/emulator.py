@@ -176,11 +176,12 @@ class Emulator:
         """The SIM card from now on (it survives restarts): "ready", "pin" (PIN lock on,
         pin default "1234"), "puk" (blocked, puk default "12345678") or "absent".
         A locked card is locked at once, as if just inserted; no URC is printed."""
-        self.state.card.set(state, pin=pin, puk=puk)  # validates before anything changes
-        self.call(self._sim_changed)
+        simcard.check_card(state, pin, puk)  # here: an error on the worker would print ERROR
+        self.call(self._sim_changed, state, pin, puk)
 
-    def _sim_changed(self):
+    def _sim_changed(self, state, pin, puk):
         st = self.state
+        st.card.set(state, pin=pin, puk=puk)
         was_running = st.reg_t0 is not None
         st.pin_ok = False
         if not st.sim_ready():
@@ -594,4 +595,6 @@ class Emulator:
         self._greet(banner)
 
     def reboot(self, banner=True):
-        self.restart(banner)
+        """A restart the module does by itself (faults.reboot); none without power."""
+        if self.powered:
+            self.restart(banner)

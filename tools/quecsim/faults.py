@@ -14,7 +14,7 @@ class Faults:
     def reboot(self, banner=True):
         """The module restarts by itself. banner False: an autobaud module, which prints
         nothing at all (no RDY, no Call Ready) until the host sends "AT"."""
-        self._emu.call(self._emu.restart, bool(banner))
+        self._emu.call(self._emu.reboot, bool(banner))
 
     def hang(self):
         """The module stops: it reads and ignores all input and prints nothing until its

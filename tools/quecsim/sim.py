@@ -25,11 +25,7 @@ class SimCard:
     def set(self, state, pin=None, puk=None):
         """state: "ready" (no PIN lock), "pin" (locked with pin, default "1234"),
         "puk" (blocked; needs puk, default "12345678"), "absent"."""
-        if state not in SIM_STATES:
-            raise ValueError("SIM state must be one of %s, got %r" % (", ".join(SIM_STATES), state))
-        for name, v in (("pin", pin), ("puk", puk)):
-            if v is not None and (not isinstance(v, str) or not v.isdigit()):
-                raise ValueError("%s must be a string of digits, got %r" % (name, v))
+        check_card(state, pin, puk)
         self.present = state != "absent"
         self.blocked = state == "puk"
         self.pin = None if state == "ready" else (pin or self.pin or "1234")
@@ -41,6 +37,14 @@ class SimCard:
     def failed(self):
         """Every PUK try used: the card is dead."""
         return self.blocked and self.puk_left <= 0
+
+
+def check_card(state, pin=None, puk=None):
+    if state not in SIM_STATES:
+        raise ValueError("SIM state must be one of %s, got %r" % (", ".join(SIM_STATES), state))
+    for name, v in (("pin", pin), ("puk", puk)):
+        if v is not None and (not isinstance(v, str) or not v.isdigit()):
+            raise ValueError("%s must be a string of digits, got %r" % (name, v))
 
 
 def check_steps(steps):

@@ -50,7 +50,8 @@ def check_kinds(kinds):
 
 
 class Wire:
-    """Owned by the worker thread, except the requests (which only append or set)."""
+    """Owned by the worker thread. Requests are checked in the caller's thread (a bad one
+    raises there) and only append to a list or set a flag."""
 
     def __init__(self, emu):
         self._emu = emu
@@ -80,7 +81,11 @@ class Wire:
         skip, n = int(skip), int(n)
         if skip < 0 or n < 0:
             raise ValueError("skip and count must be >= 0")
-        self._in_skip, self._in_drop = skip, n
+
+        def arm():  # on the worker: both counters change together
+            self._in_skip, self._in_drop = skip, n
+
+        self._emu.call(arm)
 
     def forget_held(self):
         self._held = []
