@@ -237,3 +237,14 @@ def test_attach_steps_with_library_order(emu, at):
     time.sleep(0.5)
     assert at.cmd("AT+CGREG?") == line_ok("+CGREG: 0,1")
     bring_up_pdp(at)
+
+
+def test_ten_wrong_puks_kill_the_card(emu, at):
+    emu.sim("puk", puk="10203040")
+    for _ in range(9):
+        assert at.cmd('AT+CPIN="99999999","1111"') == cme(16)
+    assert at.cmd("AT+CPIN?") == line_ok("+CPIN: SIM PUK")
+    assert at.cmd('AT+CPIN="99999999","1111"') == cme(16)
+    assert at.cmd("AT+CPIN?") == cme(13)
+    assert at.cmd('AT+CPIN="10203040","1111"') == cme(13)
+    assert at.cmd("AT+CGATT=1") == cme(13)
