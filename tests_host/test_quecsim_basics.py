@@ -66,7 +66,10 @@ def test_network_conditions_follow_state(emu, at):
     emu.state.registered = 2
     assert at.cmd("AT+CGATT?") == b"\r\n+CGATT: 0\r\n\r\nOK\r\n"
     assert at.cmd("AT+CGREG?") == b"\r\n+CGREG: 0,2\r\n\r\nOK\r\n"
+    # Searching: the attach is taken (OK) but CGATT? says 1 only once registered.
     assert at.cmd("AT+CGATT=1", timeout=10) == OK
+    assert at.cmd("AT+CGATT?") == b"\r\n+CGATT: 0\r\n\r\nOK\r\n"
+    emu.state.registered = 1
     assert at.cmd("AT+CGATT?") == b"\r\n+CGATT: 1\r\n\r\nOK\r\n"
     assert emu.state.attached is True
 

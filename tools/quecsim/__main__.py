@@ -1,5 +1,6 @@
 """python -m quecsim --pty /tmp/qmodem [--route NAME:PORT=127.0.0.1:PORT ...] [--baud N]
-[--log FILE] [--control PATH] [--boot]
+[--log FILE] [--control PATH] [--boot] [--no-echo] [--autobaud] [--off] [--sim STATE[:CODE]]
+[--payload-timeout S]
 
 Serves the emulator on a pty until SIGTERM/SIGINT. --control PATH opens a unix
 socket taking one fault a line (see control.py), answering "ok" or "error <msg>".
@@ -24,6 +25,13 @@ def parse_route(text):
         raise argparse.ArgumentTypeError("route must be NAME:PORT=IP:PORT, got %r" % text)
 
 
+def parse_sim(text):
+    state, _, code = text.partition(":")
+    if state not in ("ready", "pin", "puk", "absent") or (code and (state not in ("pin", "puk") or not code.isdigit())):
+        raise argparse.ArgumentTypeError("sim must be ready, pin[:PIN], puk[:PUK] or absent, got %r" % text)
+    return state, code or None
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m quecsim", description="Quectel M66 modem emulator")
     ap.add_argument("--pty", required=True, help="path of the symlink to the pty")
@@ -33,9 +41,25 @@ def main(argv=None):
     ap.add_argument("--control", default=None, help="unix socket path for fault injection")
     ap.add_argument("--boot", action="store_true", help="print the start-up banners")
     ap.add_argument("--no-echo", action="store_true", help="start with echo off")
+    ap.add_argument("--autobaud", action="store_true", help="starts print nothing until the host sends AT")
+    ap.add_argument("--off", action="store_true", help="start without power (control: power on)")
+    ap.add_argument("--sim", type=parse_sim, default=("ready", None), help="ready | pin[:PIN] | puk[:PUK] | absent")
+    ap.add_argument("--payload-timeout", type=float, default=None, help="seconds a '> ' waits for data")
     args = ap.parse_args(argv)
 
-    emu = Emulator(routes=dict(args.route), baud=args.baud, echo=not args.no_echo, log=args.log)
+    state, code = args.sim
+    emu = Emulator(
+        routes=dict(args.route),
+        baud=args.baud,
+        echo=not args.no_echo,
+        log=args.log,
+        autobaud=args.autobaud,
+        powered=not args.off,
+        sim=state,
+        sim_pin=code if state == "pin" else None,
+        sim_puk=code if state == "puk" else None,
+        payload_timeout=args.payload_timeout,
+    )
     pty = PtyPort(args.pty, emu)
     control = ControlServer(args.control, emu) if args.control else None
     stop = threading.Event()

@@ -1,5 +1,6 @@
-"""Basic commands (AT, ATE, ATI, ATO, +CMEE, +CGATT, +CGREG, +CSQ, +CPIN) and the
-PDP context (+QIFGCNT, +QICSGP, +QIREGAPP, +QIACT, +QILOCIP, +QIDEACT)."""
+"""Basic commands (AT, ATE, ATI, ATO, +CMEE, +QIMUX, +QINDI) and the PDP context
+(+QIFGCNT, +QICSGP, +QIREGAPP, +QIACT, +QILOCIP, +QIDEACT). SIM and network status:
+commands_network.py."""
 
 
 def basic(emu, body):
@@ -10,7 +11,7 @@ def basic(emu, body):
         st.echo = u == b"E1"
         emu.ok()
     elif u in (b"I", b"I0"):
-        for t in ("Quectel_Ltd", "Quectel_M66", "Revision: M66FAR02A12"):
+        for t in (emu.manufacturer, emu.model, "Revision: " + emu.revision):
             emu.line(t)
         emu.ok()
     elif u == b"O" or u == b"O0":
@@ -63,61 +64,6 @@ def qifgcnt(emu, req):
     _flag(emu, req, "fgcnt", 0, 1, "+QIFGCNT")
 
 
-def cgatt(emu, req):
-    st = emu.state
-    if req.kind == "read":
-        emu.line("+CGATT: %d" % (1 if st.attached else 0))
-        emu.ok()
-    elif req.kind == "test":
-        emu.line("+CGATT: (0,1)")
-        emu.ok()
-    elif req.kind == "write" and req.int(0) in (0, 1):
-        st.attached = req.int(0) == 1
-        if not st.attached and st.ip_state not in ("IP INITIAL", "IP START"):
-            from .commands_ssl import pdp_deact
-
-            emu.ok()
-            pdp_deact(emu)
-            return
-        emu.ok()
-    else:
-        emu.error()
-
-
-def cgreg(emu, req):
-    if req.kind == "read":
-        emu.line("+CGREG: 0,%d" % emu.state.registered)
-        emu.ok()
-    elif req.kind == "test":
-        emu.line("+CGREG: (0-2)")
-        emu.ok()
-    elif req.kind == "write" and req.int(0) in (0, 1, 2):
-        emu.ok()
-    else:
-        emu.error()
-
-
-def csq(emu, req):
-    if req.kind == "exec":
-        emu.line("+CSQ: 23,0")
-        emu.ok()
-    elif req.kind == "test":
-        emu.line("+CSQ: (0-31,99),(0-7,99)")
-        emu.ok()
-    else:
-        emu.error()
-
-
-def cpin(emu, req):
-    if req.kind == "read":
-        emu.line("+CPIN: READY")
-        emu.ok()
-    elif req.kind == "test":
-        emu.ok()
-    else:
-        emu.error()
-
-
 def qicsgp(emu, req):
     st = emu.state
     if req.kind == "read":
@@ -142,7 +88,7 @@ def qicsgp(emu, req):
 def qiregapp(emu, req):
     st = emu.state
     if req.kind == "exec" or req.kind == "write":
-        if st.ip_state != "IP INITIAL":
+        if st.ip_state != "IP INITIAL" or not st.sim_ready():
             emu.error()
             return
         st.ip_state = "IP START"
@@ -162,14 +108,11 @@ def qiact(emu, req):
     if req.kind != "exec":
         emu.error()
         return
-    if (
-        st.ip_state != "IP START"
-        or not st.attached
-        or st.registered not in (1, 5)
-        or st.qiact_fails
-        or not st.apn
-    ):
+    if st.ip_state != "IP START":
         emu.error()
+        return
+    if not st.sim_ready() or not st.gprs_attached() or st.qiact_fails or not st.apn:
+        emu.answer_later(emu.net_delay, emu.error)  # the network is asked first: it takes a moment
         return
     st.ip_state = "IP GPRSACT"
     emu.ok()
@@ -205,10 +148,6 @@ def qideact(emu, req):
 COMMANDS = {
     "basic": basic,
     "+CMEE": cmee,
-    "+CGATT": cgatt,
-    "+CGREG": cgreg,
-    "+CSQ": csq,
-    "+CPIN": cpin,
     "+QIMUX": qimux,
     "+QINDI": qindi,
     "+QIFGCNT": qifgcnt,

@@ -134,7 +134,7 @@ def on_net_event(emu, ev):
 
 def on_data(emu, conn, data):
     if conn.transparent and emu.mode == "data" and emu.data_conn is conn:
-        emu.emit(data)
+        emu.emit(data, kind="data")
         return
     was_empty = not conn.rx
     conn.rx += data
@@ -156,7 +156,7 @@ def on_peer_closed(emu, conn):
             emu.leave_data()
         emu.data_conn = None
         free(emu, conn)
-        emu.line("CLOSED")
+        emu.line("CLOSED", kind="urc")
         return
     if conn.is_ssl:
         emu.urc('+QSSLURC: "closed",%d' % conn.idx)
@@ -178,7 +178,7 @@ def drop_all(emu, notify):
     st = emu.state
     if emu.mode == "data":
         emu.leave_data()
-        emu.line("CLOSED")
+        emu.line("CLOSED", kind="urc")
     if emu.mode == "wait":
         emu.mode = "cmd"
         emu.error()
@@ -198,7 +198,7 @@ def pdp_deact(emu):
         return
     if emu.mode == "data":
         emu.leave_data()
-        emu.line("CLOSED")
+        emu.line("CLOSED", kind="urc")
     emu.urc("+PDP DEACT")
     drop_all(emu, notify=True)
     st.ip_state = "PDP DEACT"

@@ -5,7 +5,10 @@ frames command lines with qssl.at.Parser, dispatches them (commands_*.py), and
 queues output records in order (output.Output), so URCs only ever appear between
 records. Input modes: "cmd" (AT lines), "raw" (fixed-length data after "> "),
 "ctrlz" (data ended by Ctrl+Z/ESC), "secwrite" (certificate upload), "data"
-(transparent SSL), "wait" (a transparent open is running; input is held).
+(transparent SSL), "wait" (a transparent open is running; input is held),
+"busy" (a command answers after a delay, answer_later; input is held).
+
+Power, baud rate and line damage sit between the worker and the line: wire.py.
 """
 import datetime
 import queue
@@ -14,7 +17,9 @@ import time
 
 from qssl import at
 
-from . import commands_basic, commands_certs, commands_sslcfg, commands_ssl, commands_tcp
+from . import commands_basic, commands_certs, commands_network, commands_sslcfg, commands_ssl, commands_tcp
+from . import sim as simcard
+from . import wire
 from .faults import Faults
 from .output import Output
 from .port import HostPort
@@ -23,6 +28,7 @@ from .transcript import Transcript
 
 GUARD = 1.0  # seconds of silence around +++ in transparent mode
 LINE_SIZE = 1024
+HOLD_MODES = ("wait", "busy")  # input stays in inbuf until the mode ends
 
 
 class Request:
@@ -54,25 +60,53 @@ class Request:
 
 
 class Emulator:
-    def __init__(self, routes=None, baud=None, echo=True, log=None, local_ip="10.1.83.188"):
+    def __init__(
+        self,
+        routes=None,
+        baud=None,
+        echo=True,
+        log=None,
+        local_ip="10.1.83.188",
+        autobaud=False,
+        powered=True,
+        sim="ready",
+        sim_pin=None,
+        sim_puk=None,
+        imei="866104021234567",
+        iccid="89860012345678901234",
+        payload_timeout=None,
+    ):
         self.routes = dict(routes or {})
         self.baud = baud
         self.local_ip = local_ip
+        self.autobaud = bool(autobaud)  # a start prints nothing until the host sends "AT"
+        self.payload_timeout = payload_timeout  # seconds a "> " waits for its data; None: for ever
+        self.net_delay = 0.3  # seconds a refused QIACT / CGATT=1 takes to answer
+        self.sim_ready_delay = 0.2  # seconds from the PIN's OK to "Call Ready"
+        self.manufacturer = "Quectel_Ltd"
+        self.model = "Quectel_M66"
+        self.revision = "M66FAR02A12"
+        self.imei = imei
+        self.iccid = iccid
         self.state = State()
-        self.state.echo = echo
-        self._echo_default = echo
+        self.state.card.set(sim, pin=sim_pin, puk=sim_puk)
+        self.state.reset()
+        self.state.echo = echo  # the first start only; every restart turns echo on (ERRATA 24)
         self._clock = None
         self.transcript = Transcript(log) if log else None
         self._port = HostPort(self._on_host_input)
         self._sink = self._port.deliver
         self.out = Output(lambda b: self._sink(b), baud=baud, transcript=self.transcript)
+        self.wire = wire.Wire(self)
+        if not powered:
+            self.wire.power = "off"
         self.faults = Faults(self)
         self._q = queue.Queue()
         self._thread = None
         self._running = False
         self.parser = at.Parser(line_size=LINE_SIZE)
         self.commands = {}
-        for mod in (commands_basic, commands_sslcfg, commands_certs, commands_ssl, commands_tcp):
+        for mod in (commands_basic, commands_network, commands_sslcfg, commands_certs, commands_ssl, commands_tcp):
             self.commands.update(mod.COMMANDS)
         self._reset_io()
 
@@ -116,7 +150,64 @@ class Emulator:
             self.transcript.close()
 
     def boot(self):
-        self.call(self._banner)
+        """The start-up output of the first start: the banner, or nothing in autobaud mode."""
+        self.call(self._greet, not self.autobaud)
+
+    # --- power, SIM, network (settings a test or a board file changes) ------------------------
+    @property
+    def powered(self):
+        return self.wire.power != "off"
+
+    def power(self, on):
+        """Switch the supply (what a board's PWRKEY code does). Off: silent and deaf.
+        Off -> on: a fresh start, as restart(); on -> on and off -> off change nothing."""
+        self.call(self._power, bool(on))
+
+    def _power(self, on):
+        if on == self.powered:
+            return
+        if on:
+            self.restart(not self.autobaud)
+        else:
+            self._halt()
+            self.wire.power = "off"
+
+    def sim(self, state, pin=None, puk=None):
+        """The SIM card from now on (it survives restarts): "ready", "pin" (PIN lock on,
+        pin default "1234"), "puk" (blocked, puk default "12345678") or "absent".
+        A locked card is locked at once, as if just inserted; no URC is printed."""
+        simcard.check_card(state, pin, puk)  # here: an error on the worker would print ERROR
+        self.call(self._sim_changed, state, pin, puk)
+
+    def _sim_changed(self, state, pin, puk):
+        st = self.state
+        st.card.set(state, pin=pin, puk=puk)
+        was_running = st.reg_t0 is not None
+        st.pin_ok = False
+        if not st.sim_ready():
+            st.reg_t0 = None
+        elif not was_running:
+            commands_network.start_registration(self)
+
+    def registration(self, steps, gprs=None):
+        """+CREG schedule [(stat, seconds), ..., (stat, None)] (or a bare stat), run from
+        now (and from every start once the SIM is ready). gprs: the +CGREG schedule if
+        it differs. stat: 0 not searching, 1 home, 2 searching, 3 denied, 4 unknown, 5 roaming."""
+        steps = simcard.check_steps(steps)
+        gsteps = None if gprs is None else simcard.check_steps(gprs)
+
+        def apply():
+            self.state.reg_steps, self.state.greg_steps = steps, gsteps
+            commands_network.start_registration(self)
+
+        self.call(apply)
+
+    def signal(self, rssi, ber=0):
+        """What AT+CSQ answers: rssi 0..31 or 99 (unknown), ber 0..7 or 99."""
+        rssi, ber = int(rssi), int(ber)
+        if not (0 <= rssi <= 31 or rssi == 99) or not (0 <= ber <= 7 or ber == 99):
+            raise ValueError("rssi must be 0..31 or 99, ber 0..7 or 99")
+        self.state.csq = (rssi, ber)
 
     def call(self, fn, *args, wait=True):
         """Run fn(*args) on the worker thread (faults, boot)."""
@@ -137,13 +228,15 @@ class Emulator:
         return box[0] if box else None
 
     # --- output helpers (worker thread) ---------------------------------------------------
-    def emit(self, data, log=None):
-        self.out.emit(data, log)
+    def emit(self, data, log=None, kind="response"):
+        """One chunk of output (kinds: wire.py)."""
+        self.wire.send(data, kind, log)
 
-    def line(self, text):
+    def line(self, text, kind=None):
         if isinstance(text, str):
             text = text.encode("latin-1")
-        self.emit(b"\r\n" + text + b"\r\n")
+        chunk = b"\r\n" + text + b"\r\n"
+        self.emit(chunk, kind=kind or wire.line_kind(chunk))
 
     def ok(self):
         self.line("OK")
@@ -162,11 +255,28 @@ class Emulator:
         if self.mode == "data":
             self.deferred.append(text)
         else:
-            self.line(text)
+            self.line(text, kind="urc")
 
-    def _banner(self):
-        for t in ("RDY", "Call Ready", "SMS Ready"):
-            self.line(t)
+    def answer_later(self, delay, answer):
+        """Hold input and answer after delay seconds (a command the network makes slow)."""
+        self.mode = "busy"
+
+        def done():
+            if self.mode == "busy":
+                self.mode = "cmd"
+                answer()
+                self.process_input()
+
+        self.add_timer(delay, done)
+
+    def _greet(self, banner):
+        if not banner:
+            self.wire.autobaud_wait = True
+            return
+        self.line("RDY", kind="urc")
+        if self.state.sim_ready():
+            self.line("Call Ready", kind="urc")
+            self.line("SMS Ready", kind="urc")
 
     # --- routing --------------------------------------------------------------------------
     def route(self, host, port):
@@ -194,7 +304,7 @@ class Emulator:
         self.timers = []  # (deadline, fn)
         self.deferred = []  # URCs held during data mode
 
-    def _on_host_input(self, data):
+    def _on_host_input(self, data):  # any thread
         self._q.put(("in", bytes(data), time.monotonic()))
 
     def post(self, ev):
@@ -242,6 +352,9 @@ class Emulator:
             self._check_escape()
 
     def _input(self, data, t):
+        data = self.wire.receive(data)
+        if not data:
+            return
         gap = t - self.last_in
         self.last_in = t
         if self.mode == "data":
@@ -277,7 +390,7 @@ class Emulator:
     def process_input(self):
         """Consume inbuf according to the mode, as far as possible."""
         p = self.parser
-        while self.inbuf and self.mode != "wait":
+        while self.inbuf and self.mode not in HOLD_MODES:
             buf = self.inbuf
             if self.mode in ("cmd", "raw"):
                 ev = p.feed(buf, 0, len(buf))
@@ -314,13 +427,30 @@ class Emulator:
         self.parser.set_raw_dst(buf, 0, n)
         self.parser.start_raw(n)
         self.mode = "raw"
-        self.emit(b"\r\n> ")
+        self.emit(b"\r\n> ", kind="prompt")
+        self._payload_deadline()
 
     def prompt_ctrlz(self, limit, done):
         """Answer "> " and take bytes until Ctrl+Z (send) or ESC (cancel)."""
         self.pending = {"buf": bytearray(), "limit": limit, "done": done}
         self.mode = "ctrlz"
-        self.emit(b"\r\n> ")
+        self.emit(b"\r\n> ", kind="prompt")
+        self._payload_deadline()
+
+    def _payload_deadline(self):
+        # A real module waits for the promised bytes for ever (the default, None).
+        if self.payload_timeout is None:
+            return
+        token = self.pending
+
+        def expire():
+            if self.pending is token and self.mode in ("raw", "ctrlz"):
+                self.mode = "cmd"
+                self.pending = None
+                self.parser.reset()
+                self.error()
+
+        self.add_timer(float(self.payload_timeout), expire)
 
     def _ctrlz_input(self):
         buf = self.inbuf
@@ -356,7 +486,7 @@ class Emulator:
         if conn.rx:
             data = bytes(conn.rx)
             del conn.rx[:]
-            self.emit(data)
+            self.emit(data, kind="data")
 
     def leave_data(self):
         self.mode = "cmd"
@@ -369,7 +499,7 @@ class Emulator:
         if self.mode != "data":
             held, self.deferred = self.deferred, []
             for t in held:
-                self.line(t)
+                self.line(t, kind="urc")
 
     def _data_input(self, data, gap, t):
         if self.transcript:
@@ -404,7 +534,7 @@ class Emulator:
     # --- command lines ------------------------------------------------------------------------------
     def _on_line(self, line):
         if self.state.echo:
-            self.emit(line + b"\r")
+            self.emit(line + b"\r", kind="echo")
         if len(line) < 2 or line[:2].upper() != b"AT":
             return  # not a command: a module ignores it
         body = line[2:]
@@ -446,10 +576,25 @@ class Emulator:
             conn.join(1)
         self.state.sockets.clear()
 
-    def reboot(self):
+    def _halt(self):
+        """Everything running stops: sockets, timers, output not yet on the line."""
         self._close_all()
         self.out.flush_pending()
-        self.state.reset()
-        self.state.echo = self._echo_default
+        self.wire.forget_held()
         self._reset_io()
-        self._banner()
+        self.wire.autobaud_wait = False
+
+    def restart(self, banner=True):
+        """A module restart (worker thread): the power-on state of State.reset() (echo on,
+        CMEE default, no PDP, no sockets, QSSLCFG defaults, RAM files gone, SIM locked again),
+        a hang ended; then the banner, or with banner False nothing until "AT" arrives."""
+        self._halt()
+        self.state.reset()
+        self.wire.power = "on"
+        commands_network.start_registration(self)
+        self._greet(banner)
+
+    def reboot(self, banner=True):
+        """A restart the module does by itself (faults.reboot); none without power."""
+        if self.powered:
+            self.restart(banner)

@@ -3,7 +3,7 @@ import threading
 import time
 
 
-def _text(data):
+def text(data):
     if isinstance(data, str):
         return data
     return data.decode("latin-1").encode("unicode_escape").decode("ascii")
@@ -18,7 +18,7 @@ class Transcript:
     def _put(self, tag, data):
         with self._lock:
             if self._f:
-                self._f.write("%9.3f %s %s\n" % (time.monotonic() - self._t0, tag, _text(data)))
+                self._f.write("%9.3f %s %s\n" % (time.monotonic() - self._t0, tag, text(data)))
                 self._f.flush()
 
     def host(self, data):
