@@ -123,6 +123,16 @@ def test_a_host_write_blocks_only_beyond_the_tx_buffer():
     assert took >= wire_seconds(500, BAUD)
 
 
+def test_flush_waits_until_the_module_has_every_byte():
+    got = []
+    port = HostPort(got.append, baud=BAUD)
+    t0 = time.monotonic()
+    port.write(b"c" * 200)
+    assert port.flush(5)
+    assert time.monotonic() - t0 >= wire_seconds(200, BAUD)
+    assert b"".join(got) == b"c" * 200 and port.tx_pending() == 0
+
+
 def test_unpaced_port_hands_writes_over_at_once():
     got = []
     port = HostPort(got.append)

@@ -66,7 +66,16 @@ def recv_total(nbytes, cid, ssid, ip, port, ask=MAX_RECV):
 
 
 def echo_total(n, cid, ssid, ip, port, ask=MAX_RECV):
-    """n bytes sent, their echo announced by a "recv" URC and read back in one read."""
+    """n bytes sent and read back in one read. The "recv" URC that announces the echo
+    may cross the wire while the host already sends its AT+QSSLRECV (a host that reads
+    right after SEND OK), so the two overlap: only the longer counts."""
+    cmd = len(b"AT+QSSLRECV=%d,%d,%d\r" % (cid, ssid, min(ask, MAX_RECV)))
+    answer = recv_one(cid, ssid, ask, n, ip, port) - cmd
+    return send_total(n, ssid) + max(recv_urc(cid, ssid), cmd) + answer
+
+
+def echo_serialized(n, cid, ssid, ip, port, ask=MAX_RECV):
+    """The same exchange when the host waits for the URC before it reads."""
     return send_total(n, ssid) + recv_urc(cid, ssid) + recv_total(n, cid, ssid, ip, port, ask)
 
 

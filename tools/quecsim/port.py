@@ -93,25 +93,41 @@ class HostPort:
                 self._tx_cond.wait(0.05)
         return len(data)
 
+    def flush(self, timeout=None):
+        """Wait until every byte written has reached the module (machine.UART.flush)."""
+        end = None if timeout is None else time.monotonic() + timeout
+        with self._tx_cond:
+            while self._tx_left and (end is None or time.monotonic() < end):
+                self._tx_cond.wait(0.05)
+            return not self._tx_left
+
     def tx_pending(self):
         """Bytes the host wrote that have not reached the module yet."""
         with self._tx_cond:
             return self._tx_left
 
     def _tx_run(self):
-        while True:
-            with self._tx_cond:
-                if not self._txq:
-                    self._tx_cond.wait(_IDLE_EXIT_S)
-                if not self._txq:
-                    self._tx_thread = None
-                    return
-                ready, data = self._txq.popleft()
-                line = self._line
-            if line is None:
-                self._arrived(data)
-            else:
-                line.send(data, self._arrived, ready)
+        try:
+            while True:
+                with self._tx_cond:
+                    if not self._txq:
+                        self._tx_cond.wait(_IDLE_EXIT_S)
+                    if not self._txq:
+                        self._tx_thread = None  # under the lock: the next write starts another
+                        return
+                    ready, data = self._txq.popleft()
+                    line = self._line
+                if line is None:
+                    self._arrived(data)
+                else:
+                    line.send(data, self._arrived, ready)
+        except BaseException:
+            with self._tx_cond:  # the bytes are lost; writers must not wait for them
+                self._tx_thread = None
+                self._txq.clear()
+                self._tx_left = 0
+                self._tx_cond.notify_all()
+            raise
 
     def _arrived(self, piece):
         self._on_input(piece)
