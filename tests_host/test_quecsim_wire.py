@@ -6,7 +6,7 @@ import time
 
 from quecsim.port import HostPort
 from quecsim.ptyport import PtyPort
-from quecsim.wire import Line, wire_seconds
+from quecsim.line import Line, wire_seconds
 
 from conftest import make_emulator
 

@@ -5,7 +5,7 @@
                                         [--skip-cpython] [--skip-micropython]
 
 quecsim runs a faithful wire at --baud: every byte takes 10/baud s in each direction
-(tools/quecsim/wire.py), so no exchange can beat the line. The workload
+(tools/quecsim/line.py), so no exchange can beat the line. The workload
 (tools/bench_e2e_workload.py) runs a) on CPython against the in-process emulator and
 b) on the MicroPython unix port against the emulator on a pty, and counts the bytes
 each way and the AT commands. For every figure this script prints the wire bound of

@@ -12,7 +12,7 @@ import collections
 import threading
 import time
 
-from .wire import Line
+from .line import Line
 
 
 class Output:

@@ -12,7 +12,7 @@ import collections
 import threading
 import time
 
-from .wire import Line
+from .line import Line
 
 TXBUF = 256  # bytes a host write may leave queued before it blocks (a UART TX buffer)
 _IDLE_EXIT_S = 1.0  # the line thread ends after this long with nothing to send
