@@ -1,22 +1,26 @@
 #!/usr/bin/env python3
-"""End-to-end figures for qssl (prints them; asserts nothing).
+"""End-to-end figures for qssl, each beside its wire bound (prints them; asserts nothing).
 
-    .venv/bin/python tools/bench_e2e.py [--kb 256] [--baud 115200] [--skip-cpython] [--skip-micropython]
+    .venv/bin/python tools/bench_e2e.py [--kb 256] [--baud 115200] [--trips 10]
+                                        [--skip-cpython] [--skip-micropython]
 
-1. Goodput through an SSL socket to a TLS echo server, the emulator paced at the
-   line rate: send KB, then read the same KB back; each direction as a fraction of
-   the line rate (115200 baud = 11520 B/s). The emulator paces what the module sends;
-   the host side's writes are paced here by a wrapper around the UART, as a real TX
-   line would (a pty or the in-process port would take them at once).
-   a) CPython, in-process emulator;  b) the MicroPython unix port, emulator on a pty.
-2. MicroPython heap (gc.collect(); gc.mem_alloc(), above the script's own baseline)
-   after `import qssl` (from .mpy), after `Modem()`, after six open SSL sockets.
-3. MicroPython bytes allocated per KB sent and per KB received (micropython.mem_total).
-4. Total mpy-cross size of lib/qssl.
-Targets: >= 90 % goodput, <= 10 KB heap, <= 16 KB .mpy.
-
-On the unix port the script runs as `micropython script.py` and opens the pty
-itself (boards/unix.py), so nothing but qssl sits between it and the emulator.
+quecsim runs a faithful wire at --baud: every byte takes 10/baud s in each direction
+(tools/quecsim/line.py), so no exchange can beat the line. The workload
+(tools/bench_e2e_workload.py) runs a) on CPython against the in-process emulator and
+b) on the MicroPython unix port against the emulator on a pty, and counts the bytes
+each way and the AT commands. For every figure this script prints the wire bound of
+the same exchange (tools/wirebound.py: the exact bytes of command, prompt, header,
+payload and finals, both directions, serialized as the protocol forces):
+1. goodput through an SSL socket to a TLS echo server, send then receive (target: at
+   least 97 % of the bound), and in transparent mode, both ways at once (target: at
+   least 97 % of the line rate);
+2. the round trip of a 100-byte echo (target: within 110 % of its wire minimum);
+3. an HTTPS GET: commands, wire bytes and each phase's time beside the least time its
+   bytes take on the wire;
+4. MicroPython heap after `import qssl` (.mpy and ROMFS), `Modem()` and six open SSL
+   sockets, with the modules, classes and functions the import creates; bytes
+   allocated per KB sent and received;
+5. the .mpy size of each module of lib/qssl (target: at most 28 KB in all).
 """
 import argparse
 import glob
@@ -24,6 +28,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,14 +40,20 @@ for _p in (os.path.join(ROOT, "lib"), os.path.join(ROOT, "tools")):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-HOST = "example.com"
+import wirebound as wb  # noqa: E402
+
+ECHO_HOST = "echo.test"
+HTTPS_HOST = "example.com"
+PORT = 443
+ROUTE_IP = "127.0.0.1"  # what +QSSLRECV prints for a name routed to loopback
+FLASH_TARGET = 28 * 1024
 
 
 def _say(*a):
     print(*a, flush=True)
 
 
-# --- 4. .mpy size ---------------------------------------------------------------------------
+# --- .mpy size ---------------------------------------------------------------------------
 def build_mpy(dest):
     """Compile lib/qssl/*.py into dest/qssl/; returns {file: bytes}."""
     out = os.path.join(dest, "qssl")
@@ -57,206 +68,104 @@ def build_mpy(dest):
     return sizes
 
 
-# --- 1a. CPython, in-process ------------------------------------------------------------------
-class PacedPort:
-    """The host's TX line: writes take len/rate seconds (the port's output is paced
-    by the emulator itself)."""
-
-    def __init__(self, port, baud):
-        self._p = port
-        self._rate = baud / 10.0
-        self._due = time.monotonic()
-        self.in_waiting = 0
-
-    def any(self):
-        return self._p.any()
-
-    def readinto(self, buf, n=-1):
-        return self._p.readinto(buf, n)
-
-    def read(self, n=-1):
-        return self._p.read(n)
-
-    def write(self, buf, n=-1):
-        k = len(buf) if n is None or n < 0 else n
-        now = time.monotonic()
-        self._due = max(self._due, now) + k / self._rate
-        got = self._p.write(buf, k)
-        delay = self._due - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        return got
+def report_mpy(sizes):
+    total = sum(sizes.values())
+    _say("flash: lib/qssl as .mpy (mpy-cross), by module (target <= %d KB in all):"
+         % (FLASH_TARGET // 1024))
+    for name, n in sorted(sizes.items(), key=lambda kv: -kv[1]):
+        _say("  %-16s %6d B  %5.1f %%" % (name, n, 100.0 * n / total))
+    _say("  %-16s %6d B = %.1f KB  %s" % ("total", total, total / 1024,
+                                        "ok" if total <= FLASH_TARGET else "MISSED"))
 
 
-def _pattern(n):
-    from testnet import pattern
+# --- the workload: CPython in-process, MicroPython on a pty ------------------------------------
+def _config(pki_ca, kb, trips, deadline_s):
+    return {"kb": kb, "trips": trips, "deadline_s": deadline_s,
+            "ca": pki_ca.decode() if isinstance(pki_ca, bytes) else pki_ca,
+            "echo_host": ECHO_HOST, "echo_port": PORT,
+            "https_host": HTTPS_HOST, "https_port": PORT}
 
-    return pattern(n)
+
+def _routes(echo, https):
+    return {(ECHO_HOST, PORT): ("127.0.0.1", echo.port), (HTTPS_HOST, PORT): ("127.0.0.1", https.port)}
 
 
-def bench_cpython(pki, kb, baud):
-    import qssl
+def bench_cpython(pki, world, kb, trips, baud):
+    import bench_e2e_workload as wl
     from quecsim import Emulator
-    from testnet import TlsEchoServer
 
-    n = kb * 1024
-    with TlsEchoServer(pki.server_cert_path, pki.server_key_path) as echo:
-        emu = Emulator(routes={(HOST, 443): ("127.0.0.1", echo.port)}, baud=baud)
-        emu.start()
-        try:
-            # No start-up banner here: throughput is the point, and a banner racing
-            # the first AT is a separate case (the tests cover it).
-            m = qssl.Modem(PacedPort(emu.port(), baud))
-            m.start()
-            m.attach(apn="CMNET")
-            ctx = m.ssl_context(0)
-            ctx.load_verify_locations(cadata=pki.ca_pem)
-            s = ctx.socket()
-            s.settimeout(60)
-            s.connect((HOST, 443))
-            data = _pattern(n)
-            t0 = time.monotonic()
-            s.sendall(data)
-            t_send = time.monotonic() - t0
-            buf = bytearray(4096)
-            got = bytearray()
-            t0 = time.monotonic()
-            while len(got) < n:
-                k = s.recv_into(buf)
-                if not k:
-                    break
-                got += memoryview(buf)[:k]
-            t_recv = time.monotonic() - t0
-            s.close()
-            m.detach()
-        finally:
-            emu.stop()
-    return {"bytes": n, "send_s": t_send, "recv_s": t_recv, "echo_ok": bytes(got) == data}
+    results = {}
+    emu = Emulator(routes=_routes(*world), baud=baud)
+    # Emulator paces its own output; its host port learns the rate here (a no-op once
+    # Emulator hands baud= to HostPort itself).
+    emu.port().set_baud(baud)
+    emu.start()
+    saved = wl.out
+    wl.out = lambda key, value: results.update({key: value})
+    try:
+        # No start-up banner: throughput is the point, and a banner racing the first AT
+        # is a separate case (the tests cover it).
+        wl.run(wl.WireCount(emu.port(), False), _config(pki.ca_pem, kb, trips, 10 + 3 * kb))
+    except Exception as e:  # a bench reports, it does not stop
+        results["error"] = repr(e)
+    finally:
+        wl.out = saved
+        emu.stop()
+    return results
 
 
-# --- 1b, 2, 3. MicroPython unix port ------------------------------------------------------------
-_MP_SCRIPT = r'''
-import sys, gc, time, json, micropython
-sys.path.insert(0, %(mpy_dir)r)
-sys.path.append(%(root)r)
-from boards import unix
+def bench_micropython(pki, world, kb, trips, baud, work, mpy_dir, timeout):
+    exe = _micropython()
+    if not exe:
+        return {"error": "micropython binary not found"}
+    results = {}
+    pty_path = os.path.join(work, "qmodem")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "lib"), os.path.join(ROOT, "tools")])
+    env["PYTHONUNBUFFERED"] = "1"
+    cmd = [sys.executable, "-m", "quecsim", "--pty", pty_path, "--baud", str(baud), "--boot"]
+    for (name, port), (ip, real) in _routes(*world).items():
+        cmd += ["--route", "%s:%d=%s:%d" % (name, port, ip, real)]
+    sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+                           start_new_session=True)
+    mp = None
+    try:
+        line = sim.stdout.readline().decode(errors="replace")
+        if "ready" not in line:
+            return {"error": "quecsim did not start: %r" % line}
+        threading.Thread(target=lambda: sim.stdout.read(), daemon=True).start()
+        cfg = _config(pki.ca_pem, kb, trips, 10 + 3 * kb)
+        cfg.update({"mpy_dir": mpy_dir, "root": ROOT, "pty": pty_path})
+        cfg_path = os.path.join(work, "bench_cfg.json")
+        with open(cfg_path, "w") as f:
+            json.dump(cfg, f)
+        mp = subprocess.Popen([exe, os.path.join(ROOT, "tools", "bench_e2e_workload.py"), cfg_path],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=work,
+                              start_new_session=True)
+        lines = []
 
-N = %(n)d
-RATE = %(baud)d // 10
+        def reader():
+            for raw in iter(mp.stdout.readline, b""):
+                lines.append(raw.decode(errors="replace").rstrip())
 
-
-class Paced:
-    # the host's TX line at the baud rate; off by default (heap figures first)
-    def __init__(self, u):
-        self.u = u
-        self.on = False
-        self.due = time.ticks_us()
-
-    def any(self):
-        return self.u.any()
-
-    def readinto(self, buf, n=-1):
-        return self.u.readinto(buf, n)
-
-    # small frames: MicroPython takes frames over 11 words from the heap, which would
-    # be counted against qssl in the allocation figures
-    def write(self, buf, off=0, n=-1):
-        if n < 0:
-            n = len(buf) - off
-        got = self.u.write(buf, off, n)
-        if self.on:
-            self._pace(n)
-        return got
-
-    def _pace(self, n):
-        now = time.ticks_us()
-        if time.ticks_diff(now, self.due) > 0:
-            self.due = now
-        self.due = time.ticks_add(self.due, n * 1000000 // RATE)
-        d = time.ticks_diff(self.due, time.ticks_us())
-        if d > 0:
-            time.sleep_us(d)
-
-
-def out(key, value):
-    print("RESULT", json.dumps({key: value}))
-
-
-u = Paced(unix.PtyUart(%(pty)r))
-ca = open(%(ca)r).read()
-pat = bytearray(4096)
-for i in range(4096):
-    pat[i] = 48 + i %% 64
-rbuf = bytearray(4096)
-gc.collect()
-h0 = gc.mem_alloc()
-import qssl
-gc.collect()
-h1 = gc.mem_alloc()
-m = qssl.Modem(u)
-gc.collect()
-h2 = gc.mem_alloc()
-m.start()
-m.attach(apn="CMNET")
-ctx = m.ssl_context(0)
-ctx.load_verify_locations(cadata=ca)
-ca = None
-socks = []
-for i in range(6):
-    s = ctx.socket()
-    s.settimeout(60)
-    s.connect((%(host)r, 443))
-    socks.append(s)
-gc.collect()
-h3 = gc.mem_alloc()
-out("heap", {"import": h1 - h0, "modem": h2 - h0, "six_sockets": h3 - h0})
-for s in socks[1:]:
-    s.close()
-s = socks[0]
-socks = None
-gc.collect()
-
-# allocation per KB: 16 KB each way, unpaced
-CHUNK = bytes(memoryview(pat)[:4096])  # made once: slicing per call would be the bench's
-
-
-def send_n(s, total):
-    left = total
-    while left >= 4096:
-        s.sendall(CHUNK)
-        left -= 4096
-    if left:  # --kb not a multiple of 4; never in the allocation run (16 KB)
-        s.sendall(memoryview(CHUNK)[:left])
-
-def recv_n(s, total):
-    got = 0
-    while got < total:
-        k = s.recv_into(rbuf)
-        if not k:
-            break
-        got += k
-    return got
-
-A = 16 * 1024
-a0 = micropython.mem_total()
-send_n(s, A)
-a1 = micropython.mem_total()
-recv_n(s, A)
-a2 = micropython.mem_total()
-out("alloc", {"per_kb_sent": (a1 - a0) / (A / 1024), "per_kb_recv": (a2 - a1) / (A / 1024)})
-
-u.on = True
-t0 = time.ticks_ms()
-send_n(s, N)
-t1 = time.ticks_ms()
-got = recv_n(s, N)
-t2 = time.ticks_ms()
-out("goodput", {"bytes": N, "send_s": time.ticks_diff(t1, t0) / 1000,
-                "recv_s": time.ticks_diff(t2, t1) / 1000, "echo_ok": got == N})
-s.close()
-m.detach()
-out("done", 1)
-'''
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        end = time.monotonic() + timeout
+        while mp.poll() is None and time.monotonic() < end:
+            time.sleep(0.2)
+        if mp.poll() is None:
+            results["error"] = "timed out after %ss" % timeout
+        t.join(2)
+        for ln in lines:
+            if ln.startswith("RESULT "):
+                results.update(json.loads(ln[7:]))
+        if "done" not in results:
+            results.setdefault("error", "script failed")
+            results["output"] = "\n".join(lines[-25:])
+    finally:
+        _stop(mp)
+        _stop(sim)
+    return results
 
 
 def _stop(proc):
@@ -281,79 +190,143 @@ def _micropython():
     return cand if os.access(cand, os.X_OK) else shutil.which("micropython")
 
 
-def bench_micropython(pki, kb, baud, work, mpy_dir, timeout):
-    from testnet import TlsEchoServer
 
-    exe = _micropython()
-    if not exe:
-        return {"error": "micropython binary not found"}
-    results = {}
-    pty_path = os.path.join(work, "qmodem")
-    ca_path = os.path.join(work, "ca.pem")
-    with open(ca_path, "wb") as f:
-        f.write(pki.ca_pem if isinstance(pki.ca_pem, bytes) else pki.ca_pem.encode())
-    with TlsEchoServer(pki.server_cert_path, pki.server_key_path) as echo:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "lib"), os.path.join(ROOT, "tools")])
-        env["PYTHONUNBUFFERED"] = "1"
-        sim = subprocess.Popen(
-            [sys.executable, "-m", "quecsim", "--pty", pty_path, "--baud", str(baud), "--boot",
-             "--route", "%s:443=127.0.0.1:%d" % (HOST, echo.port)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
-            start_new_session=True)
-        mp = None
-        try:
-            line = sim.stdout.readline().decode(errors="replace")
-            if "ready" not in line:
-                return {"error": "quecsim did not start: %r" % line}
-            threading.Thread(target=lambda: sim.stdout.read(), daemon=True).start()
-            script = os.path.join(work, "bench_mp.py")
-            with open(script, "w") as f:
-                f.write(_MP_SCRIPT % {"mpy_dir": mpy_dir, "root": ROOT, "n": kb * 1024,
-                                      "baud": baud, "pty": pty_path, "ca": ca_path,
-                                      "host": HOST})
-            mp = subprocess.Popen([exe, script], stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, cwd=work, start_new_session=True)
-            end = time.monotonic() + timeout
-            lines = []
-
-            def reader():
-                for raw in iter(mp.stdout.readline, b""):
-                    lines.append(raw.decode(errors="replace").rstrip())
-
-            t = threading.Thread(target=reader, daemon=True)
-            t.start()
-            while mp.poll() is None and time.monotonic() < end:
-                time.sleep(0.2)
-            if mp.poll() is None:
-                results["error"] = "timed out after %ss" % timeout
-            t.join(2)
-            for ln in lines:
-                if ln.startswith("RESULT "):
-                    results.update(json.loads(ln[7:]))
-            if "done" not in results:
-                results.setdefault("error", "script failed")
-                results["output"] = "\n".join(lines[-25:])
-        finally:
-            _stop(mp)
-            _stop(sim)
-    return results
-
-
-def _pct(nbytes, secs, baud):
+# --- report --------------------------------------------------------------------------------
+def _pct_line(nbytes, secs, baud):
     return 100.0 * nbytes / secs / (baud / 10.0) if secs > 0 else float("nan")
 
 
-def _report_goodput(label, r, baud):
-    if "error" in r and "send_s" not in r:
-        _say("  %s: not measured (%s)" % (label, r["error"]))
+def _verdict(ok):
+    return "ok" if ok else "MISSED"
+
+
+def report_goodput(r, baud):
+    g = r.get("goodput")
+    if not g:
         return
-    n = r["bytes"]
-    _say("  %s: send %d B in %.1f s = %.0f B/s = %.1f %% of line rate; "
-         "receive %.1f s = %.0f B/s = %.1f %%; echo %s"
-         % (label, n, r["send_s"], n / r["send_s"], _pct(n, r["send_s"], baud),
-            r["recv_s"], n / r["recv_s"], _pct(n, r["recv_s"], baud),
-            "intact" if r.get("echo_ok") else "WRONG"))
+    cid, ssid = r["ids"]["cid"], r["ids"]["ssid"]
+    n = g["bytes"]
+    _say("  goodput, non-transparent (SSL socket, TLS echo server, %d B each way; echo %s;"
+         " target >= 97 %% of the bound):" % (n, "intact" if g.get("echo_ok") else "WRONG"))
+    for way, wire in (("send", wb.send_total(n, ssid)),
+                      ("recv", wb.recv_total(n, cid, ssid, ROUTE_IP, PORT))):
+        ph = g[way]
+        secs = ph["us"] / 1e6
+        bound = wb.seconds(wire, baud)
+        frac = wb.fraction(bound, secs)
+        _say("    %-7s %6.2f s = %5.0f B/s = %5.1f %% of line rate | bound %6.2f s = %5.1f %% of line"
+             " rate (%d B on the wire) | %5.1f %% of bound %s"
+             % ("send" if way == "send" else "receive", secs, n / secs, _pct_line(n, secs, baud), bound,
+                _pct_line(n, bound, baud), wire, 100 * frac, _verdict(frac >= 0.97)))
+        _say("            counted on the wire: host %d B, module %d B (%.1f %% above the bound's"
+             " bytes), %d commands" % (ph["tx"], ph["rx"], 100.0 * (ph["tx"] + ph["rx"] - wire) / wire,
+                                       ph["cmds"]))
+
+
+def report_transparent(r, baud):
+    t = r.get("transparent")
+    if not t:
+        return
+    n = t["bytes"]
+    secs = t["run"]["us"] / 1e6
+    bound = wb.seconds(n, baud)
+    frac = wb.fraction(bound, secs)
+    _say("  transparent mode (TLS echo server, %d B each way at once; echo %s; target >= 97 %% of"
+         " the line rate):" % (n, "intact" if t.get("echo_ok") else "WRONG"))
+    _say("    %6.2f s = %5.0f B/s each way = %5.1f %% of line rate | bound %6.2f s (%d B each way)"
+         " | %5.1f %% of bound %s" % (secs, n / secs, _pct_line(n, secs, baud), bound, n, 100 * frac,
+                                     _verdict(frac >= 0.97)))
+    _say("            counted on the wire: host %d B, module %d B" % (t["run"]["tx"], t["run"]["rx"]))
+
+
+def report_echo(r, baud):
+    trips = r.get("echo100")
+    if not trips:
+        return
+    cid, ssid = r["ids"]["cid"], r["ids"]["ssid"]
+    wire = wb.echo_total(100, cid, ssid, ROUTE_IP, PORT)
+    serial = wb.echo_serialized(100, cid, ssid, ROUTE_IP, PORT)
+    bound = wb.seconds(wire, baud) * 1000
+    ms = sorted(t["us"] / 1000 for t in trips)
+    med = statistics.median(ms)
+    counted = statistics.median(t["tx"] + t["rx"] for t in trips)
+    cmds = statistics.median(t["cmds"] for t in trips)
+    _say("  100-byte echo round trip (%d trips%s; target <= 110 %% of the wire minimum):"
+         % (len(trips), "" if all(t["ok"] for t in trips) else ", SOME SHORT"))
+    _say("    min %.1f ms, median %.1f ms, max %.1f ms | wire minimum %.1f ms | median = %.0f %% of it"
+         " (min %.0f %%) %s" % (ms[0], med, ms[-1], bound, 100 * med / bound, 100 * ms[0] / bound,
+                                _verdict(med <= 1.10 * bound)))
+    _say("            minimum: QSSLSEND, \"> \", 100 B, SEND OK, then QSSLRECV while the recv URC"
+         " arrives, header, 100 B, OK = %d B on the wire; %.1f ms (%d B) if the host waits for"
+         " the URC" % (wire, wb.seconds(serial, baud) * 1000, serial))
+    _say("            counted on the wire per trip (median): %d B, %d commands" % (counted, cmds))
+
+
+def _least_ms(p, baud):
+    # Commands and their answers alternate on the wire; URCs may arrive while the host
+    # sends, so only the rest is counted serialized.
+    return wb.seconds(max(p["tx"] + p["rx"] - p["urc"], p["tx"], p["rx"]), baud) * 1000
+
+
+def report_https(r, baud):
+    for g in [v for k, v in sorted(r.items()) if k.startswith("https_get")]:
+        ph = g["phases"]
+        tot = {k: sum(p[k] for p in ph.values()) for k in ("us", "tx", "rx", "urc", "cmds")}
+        least = _least_ms(tot, baud)
+        _say("  HTTPS GET %s, request %d B, response %d B:"
+             % ("#1 (applies the context)" if g["run"] == 0 else "#2 (context applied)",
+                g["request_bytes"], g["response_bytes"]))
+        _say("    %d commands, wire bytes host %d B + module %d B = %d B (of which URCs %d B);"
+             " %.1f ms, wire minimum of those bytes %.1f ms (%.0f %% of it)"
+             % (tot["cmds"], tot["tx"], tot["rx"], tot["tx"] + tot["rx"], tot["urc"],
+                tot["us"] / 1000, least, 100 * tot["us"] / 1000 / least))
+        _say("    commands: " + " ".join(c.replace("AT+", "") for c in g["commands"]))
+        for name in ("connect", "request", "response", "close"):
+            p = ph[name]
+            least = _least_ms(p, baud)
+            _say("    %-8s %6.1f ms | %d commands, host %4d B, module %4d B (URCs %2d B) |"
+                 " wire minimum %5.1f ms | %4.0f %% of it"
+                 % (name, p["us"] / 1000, p["cmds"], p["tx"], p["rx"], p["urc"], least,
+                    100 * p["us"] / 1000 / least if least else float("nan")))
+
+
+def report_memory(r, rom):
+    h = r.get("heap")
+    if h:
+        _say("  heap (64-bit unix port, gc.mem_alloc above baseline; target <= 10 KB):")
+        _say("    after import qssl (.mpy): %d B; + Modem(): %d B; + 6 open SSL sockets: %d B"
+             % (h["import"], h["modem"], h["six_sockets"]))
+    if rom:
+        _say("    code in ROMFS (in place, as from flash): after import qssl %d B; + Modem(): %d B"
+             % (rom["heap"][0], rom["heap"][1]))
+    imp = r.get("imported")
+    if imp:
+        _say("    import qssl (.mpy) creates %d modules, %d classes, %d functions"
+             " (incl. properties and static/class methods)" % tuple(imp))
+    if rom and rom.get("imported"):
+        _say("    import qssl (ROMFS) creates %d modules, %d classes, %d functions" % tuple(rom["imported"]))
+    al = r.get("alloc")
+    if al:
+        _say("  allocation (micropython.mem_total over 16 KB each way): %.0f B per KB sent,"
+             " %.0f B per KB received" % (al["per_kb_sent"], al["per_kb_recv"]))
+
+
+def report(label, r, baud, rom=None):
+    _say("[%s]" % label)
+    if "ids" not in r:
+        _say("  not measured (%s)" % r.get("error"))
+        if "output" in r:
+            _say("  output:\n" + r["output"])
+        return
+    report_goodput(r, baud)
+    report_transparent(r, baud)
+    report_echo(r, baud)
+    report_https(r, baud)
+    report_memory(r, rom)
+    if "error" in r:
+        _say("  error: %s" % r["error"])
+    if "output" in r:
+        _say("  output:\n" + r["output"])
 
 
 _ROMFS_SCRIPT = """
@@ -362,6 +335,7 @@ with open(%(img)r, "rb") as f:
     img = f.read()  # stands in for the board's flash: allocated before the baseline
 vfs.mount(vfs.VfsRom(img), "/rom")
 sys.path.insert(0, "/rom")
+before = list(sys.modules)
 gc.collect(); h0 = gc.mem_alloc()
 import qssl
 gc.collect(); h1 = gc.mem_alloc()
@@ -372,12 +346,15 @@ class U:
 m = qssl.Modem(U())
 gc.collect(); h2 = gc.mem_alloc()
 print("ROMFS", h1 - h0, h2 - h0)
+sys.path.append(%(tools)r)
+import importcount
+print("IMPORTED", *importcount.count("qssl", [k for k in sys.modules if k not in before]))
 """
 
 
-def bench_romfs_heap(work):
-    """Heap with lib/qssl in a ROMFS image (bytecode executed in place, as from a board's
-    flash): (after import, after Modem()) in bytes, or None where it cannot be measured."""
+def bench_romfs(work):
+    """lib/qssl in a ROMFS image (bytecode executed in place, as from a board's flash):
+    {"heap": (after import, after Modem()), "imported": (modules, classes, functions)}."""
     src = os.path.join(work, "romsrc")
     shutil.copytree(os.path.join(ROOT, "lib", "qssl"), os.path.join(src, "qssl"),
                     ignore=shutil.ignore_patterns("__pycache__"))
@@ -386,72 +363,61 @@ def bench_romfs_heap(work):
                    check=True, timeout=120, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     script = os.path.join(work, "romfs_heap.py")
     with open(script, "w") as f:
-        f.write(_ROMFS_SCRIPT % {"img": img})
+        f.write(_ROMFS_SCRIPT % {"img": img, "tools": os.path.join(ROOT, "tools")})
     r = subprocess.run([_micropython(), script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=60)
+    out = {}
     for ln in r.stdout.decode(errors="replace").splitlines():
         if ln.startswith("ROMFS "):
-            return tuple(int(x) for x in ln.split()[1:3])
-    return None
+            out["heap"] = tuple(int(x) for x in ln.split()[1:3])
+        elif ln.startswith("IMPORTED "):
+            out["imported"] = tuple(int(x) for x in ln.split()[1:4])
+    return out if "heap" in out else None
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", type=int, default=256, help="KB each way for goodput (default 256)")
     ap.add_argument("--baud", type=int, default=115200, help="line rate (default 115200)")
+    ap.add_argument("--trips", type=int, default=10, help="100-byte echo round trips (default 10)")
     ap.add_argument("--skip-cpython", action="store_true")
     ap.add_argument("--skip-micropython", action="store_true")
     a = ap.parse_args(argv)
-    from testnet import make_pki
+    if a.kb < 1 or a.baud < 300 or a.trips < 1:
+        ap.error("--kb >= 1, --baud >= 300 and --trips >= 1")
+    from testnet import HttpsServer, TlsEchoServer, make_pki, pattern
 
     work = tempfile.mkdtemp(prefix="qssl-bench-")
+    echo = https = None
     try:
         pki = make_pki(os.path.join(work, "pki"))
-        line = a.baud / 10.0
-        _say("qssl end-to-end bench: %d KB each way, %d baud (line rate %.0f B/s)"
-             % (a.kb, a.baud, line))
-
+        _say("qssl end-to-end bench: %d KB each way, %d baud: a byte takes %.1f us, line rate %.0f B/s"
+             % (a.kb, a.baud, 1e6 * wb.byte_s(a.baud), a.baud / 10.0))
         sizes = build_mpy(os.path.join(work, "mpy"))
-        total = sum(sizes.values())
-        _say("flash: lib/qssl as .mpy = %d B (%.1f KB; target <= 16 KB) -- %s"
-             % (total, total / 1024, ", ".join("%s %d" % kv for kv in sorted(sizes.items()))))
-
-        _say("goodput (SSL socket to a TLS echo server; target >= 90 %):")
+        report_mpy(sizes)
+        echo = TlsEchoServer(pki.server_cert_path, pki.server_key_path)
+        echo.start()
+        https = HttpsServer(pki.server_cert_path, pki.server_key_path, routes={"/": pattern(1024)})
+        https.start()
+        world = (echo, https)
+        # workload: 3 passes of kb at the line rate, the allocation runs, set-up and guards
+        budget = 90 + 3.5 * a.kb * 1024 / (a.baud / 10.0)
         if not a.skip_cpython:
-            try:
-                _report_goodput("CPython, in-process emulator", bench_cpython(pki, a.kb, a.baud),
-                                a.baud)
-            except Exception as e:  # a bench reports, it does not stop
-                _say("  CPython, in-process emulator: failed: %r" % (e,))
+            report("CPython, in-process emulator", bench_cpython(pki, world, a.kb, a.trips, a.baud),
+                   a.baud)
         if not a.skip_micropython:
-            # 2 directions at the line rate, plus set-up and the allocation runs
-            budget = 60 + 2.5 * a.kb * 1024 / line
-            r = bench_micropython(pki, a.kb, a.baud, work, os.path.join(work, "mpy"), budget)
-            if "goodput" in r:
-                _report_goodput("MicroPython unix port, emulator on a pty", r["goodput"], a.baud)
-            else:
-                _say("  MicroPython unix port: not measured (%s)" % r.get("error"))
-            if "heap" in r:
-                h = r["heap"]
-                _say("heap (MicroPython unix port, 64-bit, gc.mem_alloc above baseline; target <= 10 KB):")
-                _say("  after import qssl (.mpy): %d B; + Modem(): %d B; + 6 open SSL sockets: %d B"
-                     % (h["import"], h["modem"], h["six_sockets"]))
+            r = bench_micropython(pki, world, a.kb, a.trips, a.baud, work, os.path.join(work, "mpy"),
+                                  budget)
             try:
-                rom = bench_romfs_heap(work)
+                rom = bench_romfs(work)
             except Exception as e:  # a bench reports, it does not stop
                 rom = None
-                _say("  ROMFS heap: not measured (%r)" % (e,))
-            if rom:
-                _say("  code in ROMFS (in place, as from flash): after import qssl %d B;"
-                     " + Modem(): %d B" % rom)
-            if "alloc" in r:
-                al = r["alloc"]
-                _say("allocation (MicroPython, micropython.mem_total over 16 KB each way):")
-                _say("  %.0f B per KB sent, %.0f B per KB received"
-                     % (al["per_kb_sent"], al["per_kb_recv"]))
-            if "output" in r:
-                _say("  micropython output:\n" + r["output"])
+                _say("ROMFS: not measured (%r)" % (e,))
+            report("MicroPython unix port, emulator on a pty", r, a.baud, rom)
     finally:
+        for srv in (echo, https):
+            if srv is not None:
+                srv.stop()
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -12,6 +12,8 @@ import sys
 
 LINE_RATE = 92160  # bytes/s at 921600 baud, 8N1
 N = 1000
+SLOWER = 30  # a board's core against this machine's, for the copy paths' line rates
+PAYLOAD = 1500  # one QSSLRECV payload
 
 
 # --------------------------------------------------------------------- MicroPython side
@@ -182,6 +184,13 @@ def _mp_main():
                  None, "", "", None))
     del eng
 
+    viper_copy = None
+    try:
+        viper_copy = _viper_copy()
+    except Exception as e:  # no native emitter on this port
+        print("viper: not available (%r)" % (e,))
+    copies = _copy_bench(viper_copy)
+
     print("MicroPython %s (%s), %s" % (".".join(str(x) for x in sys.implementation.version),
                                      sys.platform, "qssl from " + lib))
     for name, value, unit, target, ok in rows:
@@ -190,6 +199,120 @@ def _mp_main():
         else:
             print("%-58s %10.2f %-12s target %-6s %s" % (name, value, unit, target,
                                                         "ok" if ok else "MISSED"))
+    _print_copy(copies)
+
+
+def _viper_copy():
+    import micropython
+
+    @micropython.viper
+    def copy(dst: ptr8, off: int, src: ptr8, n: int):  # noqa: F821 - viper types
+        i = 0
+        while i < n:
+            dst[off + i] = src[i]
+            i += 1
+
+    return copy
+
+
+# ----------------------------------------------------- receive copy paths (MicroPython)
+# How a RAW payload can get from the UART into the caller's buffer. Each path includes
+# the UART read (an io.BytesIO standing in for the driver's buffer), so the ring paths
+# pay for their second copy and the direct path does not. chunk: bytes per UART read.
+def _copy_per_byte(src, ring, dst, chunk):
+    # today's at.Parser._feed_raw: UART into the ring, then a Python loop per byte
+    p = 0
+    while p < PAYLOAD:
+        k = src.readinto(ring, chunk)
+        i = 0
+        while i < k:
+            dst[p] = ring[i]
+            i += 1
+            p += 1
+
+
+def _copy_slice(src, ring, dst, chunk):
+    # UART into the ring, then one memoryview slice assignment (two views a chunk)
+    rmv = memoryview(ring)
+    dmv = memoryview(dst)
+    p = 0
+    while p < PAYLOAD:
+        k = src.readinto(ring, chunk)
+        dmv[p : p + k] = rmv[:k]
+        p += k
+
+
+def _copy_direct(src, ring, dst, chunk):
+    # the ring is empty: the UART reads straight into the caller's buffer
+    dmv = memoryview(dst)
+    p = 0
+    while p < PAYLOAD:
+        k = src.readinto(dmv[p:], chunk)
+        p += k
+
+
+_viper = None  # the viper copy loop, made on MicroPython only (see _viper_copy)
+
+
+def _copy_viper(src, ring, dst, chunk):
+    # UART into the ring, then a viper loop (machine code, no objects made). Few
+    # locals: a bigger frame would come from the heap and be counted here.
+    p = 0
+    while p < PAYLOAD:
+        k = src.readinto(ring, chunk)
+        _viper(dst, p, ring, k)
+        p += k
+
+
+def _copy_bench(viper_copy):
+    import io
+    import micropython
+    import time
+
+    payload = bytes(range(256)) * 5 + bytes(220)
+    src = io.BytesIO(payload)
+    ring = bytearray(2048)
+    dst = bytearray(PAYLOAD)
+
+    paths = [("per-byte Python loop (today)", _copy_per_byte),
+             ("memoryview slice copy", _copy_slice),
+             ("readinto straight into the caller's buffer", _copy_direct)]
+    if viper_copy is not None:
+        global _viper
+        _viper = viper_copy
+        paths.append(("viper loop", _copy_viper))
+    out = []
+    for chunk in (32, 512):
+        for name, fn in paths:
+            src.seek(0)
+            fn(src, ring, dst, chunk)
+            ok = dst == payload
+            src.seek(0)
+            a = micropython.mem_total()
+            fn(src, ring, dst, chunk)
+            alloc = (micropython.mem_total() - a) * 1024 / PAYLOAD
+            reps = 0
+            t0 = time.ticks_us()
+            while True:
+                src.seek(0)
+                fn(src, ring, dst, chunk)
+                reps += 1
+                dt = time.ticks_diff(time.ticks_us(), t0)
+                if dt > 300000:
+                    break
+            out.append((chunk, name, dt * 1024 / (reps * PAYLOAD), alloc, ok))
+    return out
+
+
+def _print_copy(rows):
+    print("receive copy paths, UART -> caller's buffer (%d B payloads; includes the UART read;"
+          " a core %dx slower would sustain, copy alone):" % (PAYLOAD, SLOWER))
+    for chunk, name, us_kb, alloc, ok in rows:
+        bps = 1024 * 1e6 / (us_kb * SLOWER)
+        cpu = 100.0 * (11520 / 1024) * us_kb * SLOWER / 1e6
+        print("  %3d B reads  %-44s %7.1f us/KB  %5.0f B/KB alloc  -> %7.0f B/s = %8.0f baud;"
+              " at 115200: %5.1f %% CPU%s" % (chunk, name, us_kb, alloc, bps, bps * 10, cpu,
+                                            "" if ok else "  WRONG COPY"))
 
 
 # ------------------------------------------------------------------------ CPython side

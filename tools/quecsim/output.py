@@ -3,16 +3,22 @@
 Records (whole responses or URCs) are queued by the emulator's worker thread and
 written in order by a writer thread, so a URC never lands inside another
 record's bytes. Output faults (drop, silence, noise) act here.
+
+With a baud rate the writer is the module's TX line (wire.Line): a record starts
+when it was emitted or when the line is free, whichever is later, and each byte
+reaches the host at the end of its own stop bit, never ahead of it.
 """
 import collections
 import threading
 import time
 
+from .line import Line
+
 
 class Output:
     def __init__(self, sink, baud=None, transcript=None):
         self._sink = sink  # callable(bytes)
-        self._baud = baud
+        self._line = Line(baud) if baud else None
         self._transcript = transcript
         self._q = collections.deque()
         self._cond = threading.Condition()
@@ -41,7 +47,7 @@ class Output:
         if self._transcript:
             self._transcript.modem(data if log is None else log)
         with self._cond:
-            self._q.append(bytes(data))
+            self._q.append((time.monotonic(), bytes(data)))
             self._cond.notify_all()
 
     def drop(self, n):
@@ -80,7 +86,7 @@ class Output:
                     self._cond.wait(wait if wait is None else max(wait, 0.001))
                 if not self._running:
                     return
-                rec = self._q.popleft()
+                ready, rec = self._q.popleft()
                 self._busy = True
                 if self._drop:
                     k = min(self._drop, len(rec))
@@ -88,28 +94,19 @@ class Output:
                     rec = rec[k:]
             try:
                 if rec:
-                    self._write(rec)
+                    self._write(rec, ready)
             finally:
                 with self._cond:
                     self._busy = False
 
-    def _write(self, rec):
-        if not self._baud:
+    def _write(self, rec, ready):
+        if self._line is None:
             self._sink(rec)
             return
-        rate = self._baud / 10.0  # bytes per second
-        chunk = max(1, int(rate / 200))  # ~5 ms worth of bytes
-        t = time.monotonic()
-        i = 0
-        while i < len(rec):
-            while time.monotonic() < self._silent_until and self._running:
-                time.sleep(0.001)
-            part = rec[i : i + chunk]
-            self._sink(part)
-            i += len(part)
-            t += len(part) / rate
-            d = t - time.monotonic()
-            if d > 0:
-                time.sleep(d)
-            else:
-                t = time.monotonic() if d < -0.05 else t
+        self._line.send(rec, self._sink, ready, self._silent_until_time, self._alive)
+
+    def _silent_until_time(self):
+        return self._silent_until
+
+    def _alive(self):
+        return self._running

@@ -1,4 +1,9 @@
-"""The emulator on a pty: raw mode, a symlink to the slave, a reader thread."""
+"""The emulator on a pty: raw mode, a symlink to the slave, a reader thread.
+
+What the host writes is read here and handed to the emulator's HostPort, which
+paces it at the emulator's baud rate (the host's TX line); the emulator's output
+is paced by its Output before it reaches _write.
+"""
 import os
 import select
 import threading
@@ -17,6 +22,8 @@ class PtyPort:
         self._thread = None
         self._wlock = threading.Lock()
         emu.set_sink(self._write)
+        if emu.baud:
+            emu.port().set_baud(emu.baud)  # input crosses the same wire as the output
 
     def start(self):
         try:
