@@ -36,7 +36,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m quecsim", description="Quectel M66 modem emulator")
     ap.add_argument("--pty", required=True, help="path of the symlink to the pty")
     ap.add_argument("--route", action="append", type=parse_route, default=[], help="NAME:PORT=127.0.0.1:PORT")
-    ap.add_argument("--baud", type=int, default=None, help="pace output at this line rate")
+    ap.add_argument("--baud", type=int, default=None, help="pace the line at this rate, both ways (each byte 10/baud s)")
     ap.add_argument("--log", default=None, help="AT transcript file")
     ap.add_argument("--control", default=None, help="unix socket path for fault injection")
     ap.add_argument("--boot", action="store_true", help="print the start-up banners")

@@ -94,7 +94,7 @@ class Emulator:
         self.state.echo = echo  # the first start only; every restart turns echo on (ERRATA 24)
         self._clock = None
         self.transcript = Transcript(log) if log else None
-        self._port = HostPort(self._on_host_input)
+        self._port = HostPort(self._on_host_input, baud=baud)
         self._sink = self._port.deliver
         self.out = Output(lambda b: self._sink(b), baud=baud, transcript=self.transcript)
         self.wire = wire.Wire(self)
