@@ -154,6 +154,11 @@ class Socket(IOBase):
     def settimeout(self, t):
         self._o.timeout = t
 
+    def cipher(self):
+        """(suite, version) mbedTLS negotiated; None on the module's TLS (it does not say)."""
+        c = getattr(self._s, "cipher", None)
+        return c() if c is not None else None
+
     def setblocking(self, flag):
         self._block = bool(flag)
 
