@@ -245,6 +245,37 @@ def test_poll_non_blocking():
     no_sockets_left()
 
 
+def test_socket_module_socket_polls_through_mbedtls():
+    # what umqtt.simple gets from qssl.mqttsock.SocketModule, under select.poll
+    import select
+
+    from qssl import mqttsock
+
+    c = cfg()
+    sm = mqttsock.SocketModule(world()["modem"], tls=tls(), timeout=10)
+    s = sm.socket()
+    s.connect(sm.getaddrinfo(c["modern_host"], c["modern_port"])[0][-1])
+    try:
+        s.setblocking(False)
+        tinytest.eq(s.read(4), None, "nothing yet")
+        p = select.poll()
+        p.register(s, select.POLLIN)
+        tinytest.eq(p.poll(100), [], "no POLLIN yet")
+        s.write(b"abcdef", 4)  # MicroPython's write(buf, n): the first n bytes
+        tinytest.eq(len(p.poll(5000)), 1, "POLLIN after the echo")
+        s.setblocking(True)
+        tinytest.eq(s.read(4), b"abcd", "exactly n bytes when blocking")
+        s.settimeout(0.3)
+        try:
+            s.read(1)
+            raise AssertionError("a blocking read returned without data")
+        except OSError as e:
+            tinytest.eq(e.args[0], errno.ETIMEDOUT, "errno")
+    finally:
+        s.close()
+    no_sockets_left()
+
+
 def test_asyncio_streams_with_the_handshake_non_blocking():
     import asyncio
 

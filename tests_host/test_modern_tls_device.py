@@ -59,7 +59,7 @@ def test_modern_tls_on_micropython(tls_world):
     rc, passed, failed, out = run_script(tls_world, "tests_device/test_modern_tls.py")
     assert rc == 0 and failed == 0, out
     assert "SKIP" not in out, out
-    assert passed == 10, out
+    assert passed == 11, out
     assert "negotiated: TLS-ECDHE-RSA-WITH-AES-" in out and "GCM" in out, out
     # the server saw the suites the device claims
     modern = tls_world.servers["modern"]

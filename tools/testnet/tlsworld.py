@@ -217,3 +217,30 @@ class TlsWorld:
         if self.work:
             shutil.rmtree(self.work, ignore_errors=True)
             self.work = None
+
+
+def main(argv=None):
+    """python -m testnet.tlsworld [--baud N]: start the world, print its config path,
+    serve until SIGTERM/SIGINT."""
+    import argparse
+    import signal
+
+    ap = argparse.ArgumentParser(prog="python -m testnet.tlsworld", description=main.__doc__)
+    ap.add_argument("--baud", type=int, default=115200, help="the emulator's pace (0: unpaced)")
+    ap.add_argument("--no-broker", action="store_true", help="no Mosquitto")
+    a = ap.parse_args(argv)
+    from .umqtt import umqtt_dir
+
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *x: done.set())
+    signal.signal(signal.SIGINT, lambda *x: done.set())
+    with TlsWorld(baud=a.baud, broker=not a.no_broker, umqtt_dir=umqtt_dir()) as w:
+        print(json.dumps({"config": w.config_path, "modem_pty": w.modem_pty,
+                          "mqtt_skip": w.config["mqtt_skip"]}), flush=True)
+        while not done.wait(0.5):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
