@@ -76,7 +76,10 @@ def wrap(tls, tcp, server_hostname):
         if e.args and isinstance(e.args[0], int) and e.args[0] > 0:
             tcp.close()
             raise
-        why = _text(e)
+        why = _text(e)  # mbedTLS's own (negative) codes
+    except BaseException:  # MemoryError: mbedTLS could not get its buffers
+        tcp.close()
+        raise
     tcp.close()
     raise OSError(ECONNABORTED, "TLS handshake with %s failed: %s" % (server_hostname, why))
 
@@ -132,6 +135,7 @@ class Socket(IOBase):
     def __init__(self, owner):
         self._o = owner
         self._s = None  # what carries the bytes: a qssl socket, or mbedTLS over one
+        self._timeout = owner.timeout
         self._poller = None  # for poll() on an mbedTLS socket (no ioctl method of its own)
         self._block = True
 
@@ -140,10 +144,10 @@ class Socket(IOBase):
         if self._s is not None:
             raise OSError(EINVAL, "already connected")
         if o.tls is not None:
-            self._s = connect_tls(o.modem, address, o.tls, timeout=o.timeout)
+            self._s = connect_tls(o.modem, address, o.tls, timeout=self._timeout)
             return
         raw = o.ssl_context.socket() if o.ssl_context is not None else o.modem.tcp_socket()
-        raw.settimeout(o.timeout)
+        raw.settimeout(self._timeout)
         try:
             raw.connect(address)
         except OSError:
@@ -152,7 +156,7 @@ class Socket(IOBase):
         self._s = raw
 
     def settimeout(self, t):
-        self._o.timeout = t
+        self._timeout = t
 
     def cipher(self):
         """(suite, version) mbedTLS negotiated; None on the module's TLS (it does not say)."""
@@ -182,7 +186,7 @@ class Socket(IOBase):
         got = s.readinto(mv)
         if got is not None or not self._block:
             return got
-        t = self._o.timeout
+        t = self._timeout
         end = ticks_add(ticks_ms(), int(t * 1000)) if t is not None else 0
         while True:
             sleep_ms(1)
