@@ -23,7 +23,7 @@ LAYERS = [
     ("slots", ["slots"]),
     ("sockets", ["stream", "socket", "tcp", "transparent"]),
     ("services", ["certs", "context", "modem"]),
-    ("pool", ["pool"]),
+    ("adapters", ["pool", "mqttsock"]),
     ("API", ["__init__"]),
 ]
 
