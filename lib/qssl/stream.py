@@ -224,12 +224,21 @@ class Stream(IOBase):
         return bytes(b) if got == n else bytes(memoryview(b)[:got])
 
     def read(self, n=-1):
+        """MicroPython stream style: up to n bytes, blocking until n or end of stream
+        (non-blocking: what is there, None when nothing); no n: until end of stream."""
         if n is not None and n >= 0:
             b = bytearray(n)
-            got = self._read_into(b, n)
-            if got is None:
-                return None
-            return bytes(memoryview(b)[:got])
+            got = 0
+            while got < n:
+                k = self._read_into(memoryview(b)[got:], n - got)
+                if not k:
+                    if k is None and not got:
+                        return None
+                    break
+                got += k
+                if self._tms == 0:
+                    break
+            return bytes(b) if got == n else bytes(memoryview(b)[:got])
         out = bytearray()
         chunk = bytearray(MAX_RECV)
         while True:
@@ -357,9 +366,20 @@ class Stream(IOBase):
                 n = MAX_SEND
             off += self._send_at(data, off, n)
 
-    def write(self, data):
-        self.sendall(data)
-        return len(data)
+    def write(self, data, n=-1):
+        """MicroPython stream style: writes all of data (its first n bytes when n is
+        given) and returns the byte count. A str is written as its UTF-8 bytes, as
+        MicroPython streams do (umqtt relies on it); send()/sendall() refuse str."""
+        if isinstance(data, str):
+            data = data.encode()
+        total = check.payload(data)
+        if 0 <= n < total:
+            total = n
+        off = 0
+        while off < total:
+            k = total - off
+            off += self._send_at(data, off, k if k < MAX_SEND else MAX_SEND)
+        return total
 
     def _send_at(self, data, off, n):
         if self._state != S_CONNECTED:
