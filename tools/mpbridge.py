@@ -53,9 +53,13 @@ def _write_all(fd, data):
 
 
 class Bridge:
-    def __init__(self, link, micropython=None, cwd=None, env=None, heapsize=None):
+    def __init__(self, link, micropython=None, cwd=None, env=None, heapsize=None,
+                 soft_reset=False):
         """env: the child's environment (default: ours); heapsize: the unix port's
-        -X heapsize= value (e.g. "100K"), to run in a board-sized heap."""
+        -X heapsize= value (e.g. "100K"), to run in a board-sized heap; soft_reset: when
+        the child ends, start a new one as a board's soft reset would (fresh globals),
+        so mpremote can be used without `resume`, as with a board."""
+        self.soft_reset = soft_reset
         self.link = link
         self.env = env
         self.args = ["-X", "heapsize=" + heapsize] if heapsize else []
@@ -67,12 +71,7 @@ class Bridge:
         self._stop = False
 
     def start(self):
-        # Child side: micropython's stdin/stdout/stderr on a raw pty it owns as ctty.
-        self.cm, cs = _raw_pty()
-        self.child = subprocess.Popen(
-            [self.exe] + self.args, stdin=cs, stdout=cs, stderr=cs, cwd=self.cwd, env=self.env,
-            start_new_session=True, close_fds=True)
-        os.close(cs)
+        self._spawn()
         # User side: keep our own slave fd open so the master never sees a hangup
         # when a client (mpremote) closes the port between runs.
         self.um, self.us = _raw_pty()
@@ -82,8 +81,26 @@ class Bridge:
         except FileNotFoundError:
             pass
         os.symlink(name, self.link)
-        for fd in (self.cm, self.um):
-            os.set_blocking(fd, False)
+        os.set_blocking(self.um, False)
+
+    def _spawn(self):
+        # Child side: micropython's stdin/stdout/stderr on a raw pty it owns as ctty.
+        self.cm, cs = _raw_pty()
+        self.child = subprocess.Popen(
+            [self.exe] + self.args, stdin=cs, stdout=cs, stderr=cs, cwd=self.cwd, env=self.env,
+            start_new_session=True, close_fds=True)
+        os.close(cs)
+        os.set_blocking(self.cm, False)
+
+    def _respawn(self):
+        """Act as a board's soft reset: the unix port ends on Ctrl-D in the raw REPL, so
+        print what a board prints, start a fresh interpreter and put it in the raw REPL
+        (a board stays there after a soft reset), where mpremote waits for it."""
+        self.child.wait(2)
+        os.close(self.cm)
+        _write_all(self.um, b"soft reboot\r\n")
+        self._spawn()
+        _write_all(self.cm, b"\r\x01")
 
     def stop(self, *_):
         self._stop = True
@@ -92,6 +109,9 @@ class Bridge:
         try:
             while not self._stop:
                 if self.child.poll() is not None:
+                    if self.soft_reset:
+                        self._respawn()
+                        continue
                     break
                 try:
                     r, _, _ = select.select([self.cm, self.um], [], [], 0.2)
@@ -99,8 +119,11 @@ class Bridge:
                     continue
                 if self.cm in r:
                     data = self._read(self.cm)
-                    if data is None:
-                        break  # child side closed: the process is gone
+                    if data is None:  # child side closed: the process is gone
+                        if self.soft_reset:
+                            self._respawn()
+                            continue
+                        break
                     if data:
                         _write_all(self.um, data)
                 if self.um in r:
@@ -167,8 +190,10 @@ def main(argv=None):
     ap.add_argument("--cwd", default=None, help="working directory of the child")
     ap.add_argument("--heapsize", default=None,
                     help="the child's heap, e.g. 100K (micropython -X heapsize=...)")
+    ap.add_argument("--soft-reset", action="store_true",
+                    help="restart the interpreter when it ends, as a board's soft reset")
     a = ap.parse_args(argv)
-    b = Bridge(a.link, a.micropython, a.cwd, heapsize=a.heapsize)
+    b = Bridge(a.link, a.micropython, a.cwd, heapsize=a.heapsize, soft_reset=a.soft_reset)
     signal.signal(signal.SIGTERM, b.stop)
     signal.signal(signal.SIGINT, b.stop)
     b.start()
