@@ -95,3 +95,33 @@ def test_mip_install_from_local_http_server(tmp_path, http_root):
     assert "/package.json" in served and "/boards/package.json" in served
     assert {"/lib/qssl/" + f for f in installed} <= served
     assert "/boards/pico.py" in served
+
+
+# docs/install.md's copy commands, run from the repository root against a board whose
+# filesystem is empty: mpremote's `cp -r` needs :lib to exist, so it is made first.
+COPY_COMMANDS = [
+    ["mkdir", ":lib"],
+    ["cp", "-r", "lib/qssl", ":lib/"],
+    ["mkdir", ":lib/boards"],
+    ["cp", "boards/mp_power.py", "boards/pico.py", ":lib/boards/"],
+]
+
+
+def test_documented_copy_commands(tmp_path):
+    board = tmp_path / "board"  # the unix port's cwd stands for a board's root filesystem
+    board.mkdir()
+    link = str(tmp_path / "mp")
+    with open(os.path.join(ROOT, "docs", "install.md")) as f:
+        doc = f.read()
+    for cmd in COPY_COMMANDS:
+        assert "mpremote " + " ".join(cmd) in doc, cmd
+    with mpbridge.bridged(link, cwd=str(board)):
+        for cmd in COPY_COMMANDS:
+            r = subprocess.run([sys.executable, "-m", "mpremote", "connect", link, "resume"] + cmd,
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+            assert r.returncode == 0, (cmd, r.stdout)
+        out = mpremote(link, "exec", FAKE_MACHINE + (
+            "import sys\nsys.path.append('lib')\nimport qssl\nfrom boards import pico\n"
+            "print('FROM', qssl.__file__, pico.__file__)\n"))
+    assert "FROM lib/qssl/__init__.py lib/boards/pico.py" in out, out
+    assert sorted(os.listdir(str(board / "lib" / "qssl"))) == mip_package.library_files()
