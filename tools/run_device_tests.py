@@ -4,7 +4,7 @@
     python tools/run_device_tests.py                    # the unix port, on a pty bridge
     python tools/run_device_tests.py --port /dev/ttyACM0  # a real board
     python tools/run_device_tests.py tests_device/test_alloc.py   # some scripts only
-    python tools/run_device_tests.py --mpy --heapsize 160K        # lib/ as .mpy, small heap
+    python tools/run_device_tests.py --mpy --heapsize 192K        # lib/ as .mpy, small heap
 
 Each script runs as `mpremote connect <port> mount . run tests_device/<x>.py` from the
 repository root, so the board imports qssl from the mounted lib/. On a board mpremote
@@ -18,9 +18,10 @@ crash, a hang cut by the timeout) counts as failed. Exit status 1 on any failure
 Scripts skip what a port lacks (asyncio, mem_total, a pty, the emulator) with SKIP lines.
 
 On the unix port each script also gets a second pty whose far end answers each CR with
-"\\r\\nOK\\r\\n", passed as $QSSL_PTY (used by test_board_unix.py). Scripts named test_api_* or test_net_* talk to the
-modem emulator: one tools/netenv.py world (servers + quecsim on a pty) is started for
-them and its JSON config path passed as $QSSL_DEVICE_ENV.
+"\\r\\nOK\\r\\n", passed as $QSSL_PTY (used by test_board_unix.py). Scripts named
+test_api_* or test_net_* talk to the modem emulator: one tools/netenv.py world (servers
++ quecsim on a pty) is started for them and its JSON config path passed as
+$QSSL_DEVICE_ENV.
 """
 import argparse
 import glob
@@ -177,6 +178,15 @@ def main(argv=None):
 
     total_p = total_f = 0
     bad = []
+    if a.mpy and a.port:
+        import install_mpy
+
+        try:  # the board must load what this mpy-cross writes
+            mpy, _ = install_mpy.Board(a.port).probe()
+            install_mpy.check_versions(mpy, install_mpy.mpy_cross_version(install_mpy.mpy_cross_exe()))
+        except install_mpy.InstallError as e:
+            print("--mpy: %s" % e)
+            return 2
     tmp = tempfile.mkdtemp(prefix="qssl-dev-")
     mount = mpy_tree(os.path.join(tmp, "tree")) if a.mpy else "."
     net = None
