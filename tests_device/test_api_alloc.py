@@ -56,6 +56,7 @@ def _measure(s, mv, buf):
 
 
 def test_alloc_per_kb():
+    tinytest.need_attr(micropython, "mem_total")
     data = bytearray(1024)
     for i in range(1024):
         data[i] = (i * 13) & 0xFF

@@ -16,6 +16,7 @@ def echo_socket():
 
 
 def test_poll_reports_pollin_when_data_arrives():
+    tinytest.need("select")
     import select
 
     s = echo_socket()
@@ -38,6 +39,7 @@ def test_poll_reports_pollin_when_data_arrives():
 
 
 def test_asyncio_stream_reader_and_writer():
+    tinytest.need("asyncio")
     import asyncio
 
     s = echo_socket()
@@ -65,6 +67,7 @@ def test_asyncio_stream_reader_and_writer():
 
 
 def test_asyncio_two_sockets_interleave():
+    tinytest.need("asyncio")
     import asyncio
 
     a = echo_socket()

@@ -2,11 +2,30 @@
 # Each device test script ends with tinytest.main(globals()); the last line it prints
 # is exactly "N passed, M failed", which tools/run_device_tests.py parses (mpremote
 # does not pass a script's exit status back).
+import gc
 import sys
 
 
 class Skip(Exception):
     pass
+
+
+def need(*modules):
+    """Skip the calling test unless this port has every module named (a board's
+    firmware may lack asyncio, select, ...)."""
+    for m in modules:
+        try:
+            __import__(m)
+        except ImportError:
+            raise Skip("no module %s on this port" % m)
+
+
+def need_attr(obj, *names):
+    """Skip unless obj has every attribute named (micropython.mem_total needs
+    MICROPY_MEM_STATS, which board builds leave out)."""
+    for n in names:
+        if not hasattr(obj, n):
+            raise Skip("no %s.%s on this port" % (getattr(obj, "__name__", obj), n))
 
 
 def setup_path():
@@ -34,6 +53,7 @@ def run(tests, xfail=None):
     xfail = xfail or {}
     passed = failed = 0
     for name, fn in tests:
+        gc.collect()  # each test starts from a compact heap (a board's is small)
         try:
             fn()
         except Skip as e:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run the MicroPython unix port on a pty and expose a second pty at a path.
 
-    python tools/mpbridge.py /tmp/mp [--micropython PATH] [--ready-timeout S]
+    python tools/mpbridge.py /tmp/mp [--micropython PATH] [--cwd DIR] [--heapsize 100K]
 
 This does what `socat PTY,link=/tmp/mp,raw,echo=0 EXEC:micropython,pty,raw,echo=0`
 does, in plain Python: the child gets a raw pty as its controlling terminal, the
@@ -13,6 +13,7 @@ removing the link. `mpremote connect /tmp/mp resume ...` then talks to the child
 Prints one line "READY <path>" on stdout once the link exists.
 """
 import argparse
+import contextlib
 import errno
 import os
 import pty
@@ -21,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import tty
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,8 +53,16 @@ def _write_all(fd, data):
 
 
 class Bridge:
-    def __init__(self, link, micropython=None, cwd=None):
+    def __init__(self, link, micropython=None, cwd=None, env=None, heapsize=None,
+                 soft_reset=False):
+        """env: the child's environment (default: ours); heapsize: the unix port's
+        -X heapsize= value (e.g. "100K"), to run in a board-sized heap; soft_reset: when
+        the child ends, start a new one as a board's soft reset would (fresh globals),
+        so mpremote can be used without `resume`, as with a board."""
+        self.soft_reset = soft_reset
         self.link = link
+        self.env = env
+        self.args = ["-X", "heapsize=" + heapsize] if heapsize else []
         self.exe = micropython or find_micropython()
         if not self.exe:
             raise FileNotFoundError("micropython binary not found (venv bin or PATH)")
@@ -61,12 +71,7 @@ class Bridge:
         self._stop = False
 
     def start(self):
-        # Child side: micropython's stdin/stdout/stderr on a raw pty it owns as ctty.
-        self.cm, cs = _raw_pty()
-        self.child = subprocess.Popen(
-            [self.exe], stdin=cs, stdout=cs, stderr=cs, cwd=self.cwd,
-            start_new_session=True, close_fds=True)
-        os.close(cs)
+        self._spawn()
         # User side: keep our own slave fd open so the master never sees a hangup
         # when a client (mpremote) closes the port between runs.
         self.um, self.us = _raw_pty()
@@ -76,8 +81,26 @@ class Bridge:
         except FileNotFoundError:
             pass
         os.symlink(name, self.link)
-        for fd in (self.cm, self.um):
-            os.set_blocking(fd, False)
+        os.set_blocking(self.um, False)
+
+    def _spawn(self):
+        # Child side: micropython's stdin/stdout/stderr on a raw pty it owns as ctty.
+        self.cm, cs = _raw_pty()
+        self.child = subprocess.Popen(
+            [self.exe] + self.args, stdin=cs, stdout=cs, stderr=cs, cwd=self.cwd, env=self.env,
+            start_new_session=True, close_fds=True)
+        os.close(cs)
+        os.set_blocking(self.cm, False)
+
+    def _respawn(self):
+        """Act as a board's soft reset: the unix port ends on Ctrl-D in the raw REPL, so
+        print what a board prints, start a fresh interpreter and put it in the raw REPL
+        (a board stays there after a soft reset), where mpremote waits for it."""
+        self.child.wait(2)
+        os.close(self.cm)
+        _write_all(self.um, b"soft reboot\r\n")
+        self._spawn()
+        _write_all(self.cm, b"\r\x01")
 
     def stop(self, *_):
         self._stop = True
@@ -86,6 +109,9 @@ class Bridge:
         try:
             while not self._stop:
                 if self.child.poll() is not None:
+                    if self.soft_reset:
+                        self._respawn()
+                        continue
                     break
                 try:
                     r, _, _ = select.select([self.cm, self.um], [], [], 0.2)
@@ -93,8 +119,11 @@ class Bridge:
                     continue
                 if self.cm in r:
                     data = self._read(self.cm)
-                    if data is None:
-                        break  # child side closed: the process is gone
+                    if data is None:  # child side closed: the process is gone
+                        if self.soft_reset:
+                            self._respawn()
+                            continue
+                        break
                     if data:
                         _write_all(self.um, data)
                 if self.um in r:
@@ -139,13 +168,32 @@ class Bridge:
                 setattr(self, fd, None)
 
 
+@contextlib.contextmanager
+def bridged(link, **kw):
+    """The unix port on a pty at link for the duration of a with block, the copying done
+    by a thread of this process (kw go to Bridge)."""
+    b = Bridge(link, **kw)
+    b.start()
+    t = threading.Thread(target=b.run, daemon=True)
+    t.start()
+    try:
+        yield b
+    finally:
+        b.stop()
+        t.join(5)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("link", help="path of the symlink to the user-side pty, e.g. /tmp/mp")
     ap.add_argument("--micropython", default=None, help="the unix port binary")
     ap.add_argument("--cwd", default=None, help="working directory of the child")
+    ap.add_argument("--heapsize", default=None,
+                    help="the child's heap, e.g. 100K (micropython -X heapsize=...)")
+    ap.add_argument("--soft-reset", action="store_true",
+                    help="restart the interpreter when it ends, as a board's soft reset")
     a = ap.parse_args(argv)
-    b = Bridge(a.link, a.micropython, a.cwd)
+    b = Bridge(a.link, a.micropython, a.cwd, heapsize=a.heapsize, soft_reset=a.soft_reset)
     signal.signal(signal.SIGTERM, b.stop)
     signal.signal(signal.SIGINT, b.stop)
     b.start()
