@@ -1,26 +1,26 @@
 # The one place that knows which runtime it runs on: MicroPython, CircuitPython or CPython.
 # Everything else in qssl imports its clock, errno values and UART access from here.
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython
 
-    def const(x):
+    def const(x):  # pyright: ignore
         return x
 
 
 import time
 
 try:
-    from time import ticks_ms, ticks_diff, ticks_add, sleep_ms  # MicroPython
+    from time import ticks_ms, ticks_diff, ticks_add, sleep_ms  # pyright: ignore  (MicroPython; CPython below)
 except ImportError:
     _PERIOD = const(1 << 29)
     _HALF = const(1 << 28)
     try:
-        from supervisor import ticks_ms  # CircuitPython: wraps at 2**29
+        from supervisor import ticks_ms  # pyright: ignore  (CircuitPython: wraps at 2**29)
     except ImportError:  # CPython
 
         def ticks_ms():
-            return int(time.monotonic() * 1000) & (_PERIOD - 1)
+            return int(time.monotonic() * 1000) & (_PERIOD - 1)  # pyright: ignore[reportAttributeAccessIssue]
 
     def ticks_diff(a, b):
         return ((a - b + _HALF) & (_PERIOD - 1)) - _HALF
@@ -37,7 +37,7 @@ import sys
 # Socket classes derive from io.IOBase on MicroPython and CircuitPython (where the build
 # has it) so select.poll and asyncio can call their ioctl(); CPython's IOBase would add
 # file semantics we do not want.
-IOBase = None
+IOBase = None  # pyright: ignore
 if sys.implementation.name != "cpython":
     try:
         from io import IOBase

@@ -45,7 +45,7 @@ class SSLContext:
         self.cafile = None  # module file names once uploaded
         self.certfile = None
         self.keyfile = None
-        self._data = [None, None, None]  # what we uploaded as cafile/certfile/keyfile, to upload again
+        self._data = [None, None, None]  # type: list[bytes | None]  # what we uploaded as cafile/certfile/keyfile, to upload again
         self._sent = None  # the settings tuple last sent to the module
 
     # --- CPython ssl.SSLContext shape -----------------------------------------------------

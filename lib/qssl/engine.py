@@ -42,9 +42,10 @@ class Engine:
         self.finals = F_STD  # the finals the running command accepts
         self.busy = False  # a command is in flight
         self.hold = False  # after "> " or CONNECT: leave the following bytes in the ring
-        self.on_urc = None  # callable(parser): records into fixed slots, never sends
-        self.on_line = None  # callable(parser): the running command's response lines
-        self.on_lost = None  # callable(slot): an exchange of that socket was lost on the line
+        # Hooks set by the layers above (callables, or None):
+        self.on_urc = None  # pyright: ignore  (parser) -> None: records into fixed slots, never sends
+        self.on_line = None  # pyright: ignore  (parser) -> None: the running command's response lines
+        self.on_lost = None  # pyright: ignore  (slot) -> None: an exchange of that socket was lost
         self.slot = -1  # the socket index whose exchange is in flight (set after begin())
         self.wdl = 0  # deadline of the write in progress
         self.tmo = 0  # the running command's timeout; its payload gets as long
@@ -210,10 +211,7 @@ class Engine:
 
     def wait(self, timeout_ms, finals=F_STD):
         """Pump until the running command has one of its finals, or raise ETIMEDOUT."""
-        self.busy = True
-        self.final = 0
-        self.finals = finals | _F_REBOOT
-        self.hold = False
+        self._arm(finals)
         deadline = ticks_add(ticks_ms(), clamp_ms(timeout_ms))
         while not self.final:
             # The deadline holds even while bytes keep coming (noise, URCs).
@@ -225,6 +223,13 @@ class Engine:
         if self.final == at.K_REBOOT:
             self.unsure = True
         return self.final
+
+    def _arm(self, finals):
+        # Apart from wait() so that type checkers do not take final as constant there.
+        self.busy = True
+        self.final = 0
+        self.finals = finals | _F_REBOOT
+        self.hold = False
 
     def _done(self):
         self.promised = 0
@@ -358,13 +363,17 @@ class Engine:
         # What the ring still holds (bytes held back after a prompt) is parsed first,
         # so the fill finds the ring empty and reads at offset 0 without allocating.
         self._drain()
+        if self.busy and self.final:
+            return True  # what follows the final waits in the ring for the next wait()
         got = self.ring.fill(self.port)
         self._drain()
         return got > 0
 
     def _drain(self):
+        # Parsing stops at the running command's final: a second final in the same read
+        # (OK, then the CONNECT or ERROR of a transparent open) belongs to the next wait().
         r = self.ring
-        while r.count and not self.hold:
+        while r.count and not self.hold and not (self.busy and self.final):
             if not self._step():
                 break
 
@@ -421,6 +430,7 @@ class Engine:
 
     def _log(self, prefix, buf, n):
         d = self.debug
-        d.write(prefix)
-        d.write(bytes(buf[:n]))
-        d.write(b"\n")
+        if d is not None:
+            d.write(prefix)
+            d.write(bytes(buf[:n]))
+            d.write(b"\n")

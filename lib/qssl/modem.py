@@ -28,9 +28,9 @@ class Modem:
         the module stops answering. recover: rebuild what a restart or PDP loss took
         away before the next connect."""
         self.eng = Engine(uart, rxbuf=rxbuf, debug=debug)
-        self.eng.on_urc = self._on_urc
+        self.eng.on_urc = self._on_urc  # pyright: ignore[reportAttributeAccessIssue]
         self.slots = Slots()
-        self.eng.on_lost = self._on_lost
+        self.eng.on_lost = self._on_lost  # pyright: ignore[reportAttributeAccessIssue]
         self.power = power
         self.auto_recover = recover
         self.cid = 0  # foreground context (AT+QIFGCNT)
@@ -40,8 +40,8 @@ class Modem:
         self.pdp_lost = 0  # +PDP DEACT seen
         self.recoveries = 0
         self.power_cycles = 0
-        self._contexts = [None] * NSOCK
-        self._lines = None
+        self._contexts = [None] * NSOCK  # type: list[SSLContext | None]
+        self._lines = []  # type: list
         self._pin = None
         self._apn = None  # (apn, user, password) of the last attach(), for recovery
         self._epoch = -1  # the engine's epoch when the module was last known good
@@ -403,10 +403,13 @@ class Modem:
         self._known_good()
 
     def _power_cycle(self):
+        power = self.power
+        if power is None:
+            return
         self.power_cycles += 1
-        self.power(False)
+        power(False)
         sleep_ms(_POWER_OFF_MS)
-        self.power(True)
+        power(True)
         e = self.eng
         e.unsure = False
         e.owed = 0

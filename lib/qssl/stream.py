@@ -33,6 +33,12 @@ _POLLHUP = const(16)
 
 
 class Stream(IOBase):
+    # Subclasses (socket.py, tcp.py) name their module commands and supply the
+    # formatters _open_cmd(host, port, secs), _recv_cmd(n), _send_cmd(n) and
+    # _close_cmd(timeout_ms); pyright is told so at each call.
+    _open_name = ""
+    _recv_prefix = b""
+
     def __init__(self, modem):
         self._m = modem
         self._e = modem.eng
@@ -46,7 +52,7 @@ class Stream(IOBase):
         self._freed = False  # the module freed the index itself (closed by the peer, read empty)
         self._state = S_NEW
         self._peer = None
-        self._rb = None  # read-ahead for readline(), made on first use
+        self._rb = None  # type: bytearray | None  # read-ahead for readline(), made on first use
         self._rs = 0
         self._re = 0
 
@@ -128,7 +134,7 @@ class Stream(IOBase):
         self._id = i
         try:
             secs = self._open_secs()
-            self._open_cmd(host, port, secs)
+            self._open_cmd(host, port, secs)  # pyright: ignore[reportAttributeAccessIssue]
             kind = self._e.run(self._cmd_ms(_OPEN_MS))
             if kind != at.K_OK:
                 self._open_refused(kind)
@@ -165,7 +171,7 @@ class Stream(IOBase):
             # Opened (or perhaps opening: a late result would keep the index busy): close it.
             if s.dead[i] <= DEAD_LOST and (s.opened[i] and s.code[i] == 0 or not s.opened[i]):
                 try:
-                    self._close_cmd(self._cmd_ms(5000))
+                    self._close_cmd(self._cmd_ms(5000))  # pyright: ignore[reportAttributeAccessIssue]
                 except OSError:
                     s.foreign[i] = 1  # not known to be free: skipped until status() says so
             s.release(i)
@@ -250,18 +256,23 @@ class Stream(IOBase):
             out.extend(memoryview(chunk)[:got])
 
     def readline(self):
+        """Up to and including b"\n", or what came before end of stream (non-blocking:
+        None when nothing is there yet)."""
         out = b""
-        if self._rb is None:
-            self._rb = bytearray(256)
+        rb = self._rb
+        if rb is None:
+            rb = self._rb = bytearray(256)
         while True:
             if self._rs == self._re:
                 self._rs = 0
-                self._re = self._fetch(self._rb, len(self._rb))
-                if not self._re:
-                    return out
-            j = self._rb.find(b"\n", self._rs, self._re)
+                got = self._fetch(rb, len(rb))
+                if not got:
+                    self._re = 0
+                    return None if got is None and not out else out
+                self._re = got
+            j = rb.find(b"\n", self._rs, self._re)
             e = self._re if j < 0 else j + 1
-            out += self._rb[self._rs : e]
+            out += rb[self._rs : e]
             self._rs = e
             if j >= 0:
                 return out
@@ -273,7 +284,7 @@ class Stream(IOBase):
             k = self._re - self._rs
             if k > n:
                 k = n
-            buf[0:k] = self._rb[self._rs : self._rs + k]
+            buf[0:k] = self._rb[self._rs : self._rs + k]  # pyright: ignore[reportOptionalSubscript]  (set by readline)
             self._rs += k
             return k
         return self._fetch(buf, n)
@@ -319,7 +330,7 @@ class Stream(IOBase):
         return -1
 
     def _recv_chunk(self, buf, n):
-        self._recv_cmd(n)
+        self._recv_cmd(n)  # pyright: ignore[reportAttributeAccessIssue]
         p = self._e.p
         self._e.slot = self._id  # a lost answer fails this socket (engine.on_lost)
         self._unknown = p.unknown
@@ -399,7 +410,7 @@ class Stream(IOBase):
         # stream would have a gap.
         if self._s.dead[self._id]:
             self._raise_dead()
-        self._send_cmd(n)
+        self._send_cmd(n)  # pyright: ignore[reportAttributeAccessIssue]
         self._e.slot = self._id
         kind = self._e.run_send(n, self._cmd_ms())
         if kind == at.K_PROMPT:
@@ -432,7 +443,7 @@ class Stream(IOBase):
             if why <= DEAD_LOST and not self._freed:
                 self._start_deadline(5000)
                 try:
-                    self._close_cmd(self._cmd_ms(5000))
+                    self._close_cmd(self._cmd_ms(5000))  # pyright: ignore[reportAttributeAccessIssue]
                 except OSError:
                     pass  # already closed by the peer, or the module is gone
             self._s.release(i)
