@@ -440,9 +440,37 @@ class Modem:
         return self.ip is not None
 
     def ipconfig(self, key):
+        """ipconfig("addr4"): the local IP address while the PDP context is up, else None."""
         if key != "addr4":
             raise OSError(EINVAL, "ipconfig() knows 'addr4'")
         return self.ip
+
+    def signal(self):
+        """(rssi_dbm, ber) from AT+CSQ; each None where the module does not know it."""
+        line = self.query_line(b"AT+CSQ", b"+CSQ:")
+        offs = [0] * 4
+        at.split_fields(line, 5, len(line), offs)
+        rssi = at.parse_int(line, offs[0], offs[1])
+        ber = at.parse_int(line, offs[2], offs[3])
+        if rssi is None or ber is None:
+            raise OSError(EIO, "garbled AT+CSQ answer")
+        return (-113 + 2 * rssi if 0 <= rssi <= 31 else None), (ber if 0 <= ber <= 7 else None)
+
+    def info(self):
+        """{"imei", "iccid", "model", "revision"} read from the module (AT+GSN, AT+QCCID,
+        AT+GMM, AT+GMR)."""
+        out = {}
+        for key, cmd in (("imei", b"AT+GSN"), ("iccid", b"AT+QCCID"), ("model", b"AT+GMM"),
+                         ("revision", b"AT+GMR")):
+            lines = self.query(cmd, at.BARE)
+            if not lines:
+                raise OSError(EIO, "no answer line to " + cmd.decode())
+            line = lines[-1]
+            s = line.find(b": ") + 1  # "+QCCID: ...", "Revision: ...": the value after the label
+            while s < len(line) and line[s] == 32:
+                s += 1
+            out[key] = at.text(line, s, len(line))
+        return out
 
     # --- sockets, contexts, module-wide settings -----------------------------------------------
     def ssl_context(self, index=0):
