@@ -23,7 +23,7 @@ LAYERS = [
     ("slots", ["slots"]),
     ("sockets", ["stream", "socket", "tcp", "transparent"]),
     ("services", ["certs", "context", "modem"]),
-    ("adapters", ["pool", "mqttsock"]),
+    ("adapters", ["pool", "mqttsock", "aio"]),
     ("API", ["__init__"]),
 ]
 

@@ -85,6 +85,7 @@ ETIMEDOUT = getattr(_errno, "ETIMEDOUT", 110)
 ECONNREFUSED = getattr(_errno, "ECONNREFUSED", 111)
 EHOSTUNREACH = getattr(_errno, "EHOSTUNREACH", 113)
 EALREADY = getattr(_errno, "EALREADY", 114)
+EINPROGRESS = getattr(_errno, "EINPROGRESS", 115)
 
 
 class _PortAdapter:

@@ -5,9 +5,9 @@
 from .compat import const, EINVAL, ENOENT, ENOTCONN
 from . import at
 from . import check
-from . import certs
 from .socket import SSLSocket
-from .transparent import TransparentSocket
+
+# transparent.py and certs.py load on first use (RAM on small boards).
 
 # Protocol versions: the module's <sslversion> numbers.
 SSLv3 = const(0)
@@ -92,6 +92,8 @@ class SSLContext:
 
     def transparent(self):
         """A TransparentSocket: connect() opens in transparent mode (data mode)."""
+        from .transparent import TransparentSocket
+
         return TransparentSocket(self)
 
     def wrap_socket(self, sock, server_hostname=None, server_side=False, **kw):
@@ -266,5 +268,7 @@ def _module_name(name, what, instead):
             '%s names a file in the module ("RAM:<file>" or "NVRAM:CA0|CC0|CK0"), not a path'
             " on the board; to upload a PEM file use %s" % (what, instead),
         )
+    from . import certs
+
     certs.check_name(name)
     return name

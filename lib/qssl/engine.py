@@ -263,9 +263,11 @@ class Engine:
         raise ATError(bytes(self.cmd[: self.cmdlen]), self.p.code if kind == at.K_CME else -1)
 
     def poll(self):
-        """Process whatever the UART holds (URCs) without blocking."""
-        while self.pump():
-            pass
+        """Process what the UART holds (URCs) without blocking. Bounded: a line that
+        never stops talking must not hold the caller."""
+        n = 8
+        while n and self.pump():
+            n -= 1
 
     def drain(self, quiet_ms=300, limit_ms=3000):
         """Process input until the line has been quiet for quiet_ms (at most limit_ms).

@@ -9,10 +9,11 @@ from .engine import Engine, F_DEACT, F_CLOSE
 from .errors import ATError, PDPError
 from .slots import Slots, NSOCK, DEAD_PEER, DEAD_LOST, DEAD_PDP, DEAD_REBOOT
 from . import at
-from . import certs
 from . import check
 from .context import SSLContext
-from .tcp import TCPSocket
+
+# certs.py and tcp.py are imported when first used: a program that never uploads a
+# certificate or opens plain TCP does not hold them in RAM.
 
 _REG_WORDS = ("not registered, not searching", "registered (home)", "searching", "registration denied",
               "unknown", "registered (roaming)")
@@ -482,6 +483,8 @@ class Modem:
 
     def tcp_socket(self):
         """A plain TCP socket beside the SSL ones (chapter 1.3)."""
+        from .tcp import TCPSocket
+
         return TCPSocket(self)
 
     def set_global(self, name, value):
@@ -508,12 +511,18 @@ class Modem:
 
     # certificate store (certs.py does the work)
     def cert_write(self, name, data, timeout_s=100):
+        from . import certs
+
         return certs.write(self, name, data, timeout_s)
 
     def cert_read(self, name):
+        from . import certs
+
         return certs.read(self, name)
 
     def cert_delete(self, name):
+        from . import certs
+
         return certs.delete(self, name)
 
 

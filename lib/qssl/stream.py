@@ -6,7 +6,7 @@
 # Sockets know the engine and the slot table; the modem (services layer) is handed in
 # as an object and asked, before a connect, to make the module ready (recovery).
 from .compat import (const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, clamp_ms, MAX_MS,
-                     EAGAIN, EINVAL, ENOTCONN, ETIMEDOUT, EIO, EADDRINUSE, ECONNABORTED, ECONNRESET,
+                     EAGAIN, EINPROGRESS, EINVAL, ENOTCONN, ETIMEDOUT, EIO, EADDRINUSE, ECONNABORTED, ECONNRESET,
                      EALREADY)
 from . import at
 from . import check
@@ -22,6 +22,7 @@ _OPEN_MS = const(5000)  # the OK of AT+QSSLOPEN / AT+QIOPEN
 S_NEW = const(0)
 S_CONNECTED = const(1)
 S_CLOSED = const(2)
+S_OPENING = const(3)  # the open command was accepted; its result has not come yet
 
 # MicroPython stream ioctl numbers and poll flags (select.poll, asyncio)
 _MP_STREAM_POLL = const(3)
@@ -51,6 +52,7 @@ class Stream(IOBase):
         self._unknown = 0  # the parser's unknown-line count when the read began
         self._freed = False  # the module freed the index itself (closed by the peer, read empty)
         self._state = S_NEW
+        self._epoch = 0  # the engine's epoch when the context settings were checked
         self._peer = None
         self._rb = None  # type: bytearray | None  # read-ahead for readline(), made on first use
         self._rs = 0
@@ -122,37 +124,78 @@ class Stream(IOBase):
 
     # --- connect -----------------------------------------------------------------------------
     def connect(self, address):
+        """Open the connection (blocking, within the socket timeout). With a timeout of 0
+        (non-blocking) it starts the open and raises EINPROGRESS; the socket becomes
+        writable under select.poll when the result is in (see also connect_poll())."""
+        self.connect_start(address)
+        if self._tms == 0:
+            raise OSError(EINPROGRESS, "connecting")
+        while not self.connect_poll():
+            self._idle()
+
+    def connect_start(self, address):
+        """First half of connect(): checks, recovery and context settings, the open
+        command. The module then connects (seconds, for TLS) while others may run."""
         host, port = check.address(address)
         if self._state != S_NEW:
-            raise OSError(EALREADY if self._state == S_CONNECTED else ENOTCONN, "socket already used")
+            raise OSError(EALREADY if self._state != S_CLOSED else ENOTCONN, "socket already used")
         self._start_deadline(MAX_MS)
         self._m.prepare_connect(self._cmd_ms(MAX_MS))
         self._prepare()
-        epoch = self._e.epoch()
-        s = self._s
-        i = s.claim(self)
-        self._id = i
+        self._epoch = self._e.epoch()
+        self._id = self._s.claim(self)
+        self._peer = (host.decode(), port)
+        self._state = S_OPENING
         try:
-            secs = self._open_secs()
-            self._open_cmd(host, port, secs)  # pyright: ignore[reportAttributeAccessIssue]
+            self._open_cmd(host, port, self._open_secs())  # pyright: ignore[reportAttributeAccessIssue]
+            self._e.slot = self._id
             kind = self._e.run(self._cmd_ms(_OPEN_MS))
             if kind != at.K_OK:
                 self._open_refused(kind)
-            self._wait_slot(s.opened, True)
+        except OSError:
+            self._abandon()
+            raise
+
+    def connect_poll(self):
+        """Second half: True once connected, False while the module is still opening;
+        raises OSError when the open failed (or the socket timeout passed)."""
+        if self._state == S_CONNECTED:
+            return True
+        if self._state != S_OPENING:
+            raise OSError(ENOTCONN, "connect_start() first")
+        s = self._s
+        i = self._id
+        try:
+            if not s.opened[i]:
+                self._e.poll()
+                if s.dead[i]:
+                    self._raise_dead()
+                if not s.opened[i]:
+                    if self._expired():
+                        raise OSError(ETIMEDOUT, "timed out connecting")
+                    return False
             code = s.code[i]
             if code == -2:
                 s.foreign[i] = 1  # the next socket tries another index
                 raise OSError(EADDRINUSE, "socket %d is occupied in the module" % i)
             if code != 0:
                 raise OSError(ECONNABORTED, "connection to %s:%d failed (%s %d,%d)"
-                              % (host.decode(), port, self._open_name, i, code))
-            if self._e.epoch() != epoch:
+                              % (self._peer[0], self._peer[1], self._open_name, i, code))
+            if self._e.epoch() != self._epoch:
                 self._recheck()  # something happened meanwhile that may hide a restart
         except OSError:
             self._abandon()
             raise
-        self._peer = (host.decode(), port)
         self._state = S_CONNECTED
+        return True
+
+    def _finish_open(self):
+        # A data call on a socket whose non-blocking connect is still opening.
+        self._start_deadline(90000)
+        while not self.connect_poll():
+            if self._tms == 0:
+                raise OSError(EAGAIN, "still connecting")
+            self._idle()
 
     def _open_refused(self, kind):
         self._m.explain_refusal(kind, self._e.command_text())
@@ -185,17 +228,6 @@ class Stream(IOBase):
         pass
 
     # --- waiting ---------------------------------------------------------------------------
-    def _wait_slot(self, slots, fatal):
-        """Pump the UART until slots[id] is set or the socket dies. Raises ETIMEDOUT."""
-        s = self._s
-        i = self._id
-        while not slots[i]:
-            if s.dead[i]:
-                if fatal or s.dead[i] != DEAD_PEER:
-                    self._raise_dead()
-                return
-            self._idle()
-
     def _raise_dead(self):
         raise dead_error(self._s.dead[self._id] if self._id >= 0 else 0)
 
@@ -292,6 +324,8 @@ class Stream(IOBase):
     def _fetch(self, buf, n):
         # One URC can stand for many reads (ERRATA 11): read until the module answers
         # empty, and only then wait for the next "recv" URC.
+        if self._state == S_OPENING:
+            self._finish_open()
         if self._state != S_CONNECTED:
             raise OSError(ENOTCONN, "socket is not connected" if self._state == S_NEW else "socket is closed")
         if n > MAX_RECV:
@@ -393,6 +427,8 @@ class Stream(IOBase):
         return total
 
     def _send_at(self, data, off, n):
+        if self._state == S_OPENING:
+            self._finish_open()
         if self._state != S_CONNECTED:
             raise OSError(ENOTCONN, "socket is not connected")
         if n == 0:
@@ -436,6 +472,9 @@ class Stream(IOBase):
     def close(self):
         if self._state == S_CLOSED:
             return
+        if self._state == S_OPENING:
+            self._abandon()
+            return
         if self._state == S_CONNECTED:
             i = self._id
             why = self._s.dead[i]
@@ -459,6 +498,9 @@ class Stream(IOBase):
             self._e.poll()
             ret = 0
             i = self._id
+            if self._state == S_OPENING:
+                s = self._s
+                return arg & _POLLOUT if s.opened[i] or s.dead[i] else 0
             if self._state != S_CONNECTED or i < 0:
                 return _POLLHUP | _POLLERR
             s = self._s
