@@ -1,10 +1,7 @@
 # asyncio without blocking the loop: open a connection and get asyncio streams, while
 # other tasks run during the seconds the module takes to connect (TLS handshake).
 # Everything else (reads, writes) already works as streams under asyncio's poller.
-try:
-    import asyncio
-except ImportError:  # CircuitPython without the asyncio library installed
-    asyncio = None
+import asyncio  # MicroPython's built-in; on CircuitPython the asyncio library
 
 
 async def connect(sock, address, poll_ms=20):

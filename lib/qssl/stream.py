@@ -179,8 +179,9 @@ class Stream(IOBase):
                 s.foreign[i] = 1  # the next socket tries another index
                 raise OSError(EADDRINUSE, "socket %d is occupied in the module" % i)
             if code != 0:
+                peer = self._peer or ("?", 0)
                 raise OSError(ECONNABORTED, "connection to %s:%d failed (%s %d,%d)"
-                              % (self._peer[0], self._peer[1], self._open_name, i, code))
+                              % (peer[0], peer[1], self._open_name, i, code))
             if self._e.epoch() != self._epoch:
                 self._recheck()  # something happened meanwhile that may hide a restart
         except OSError:
