@@ -41,5 +41,13 @@ def __getattr__(name):
     elif name == "SOCK_STREAM":
         from .pool import SOCK_STREAM as v
     else:
-        raise AttributeError(name)
+        # A submodule not loaded yet: MicroPython's "from . import certs" and
+        # "from qssl import aio" come through here.
+        import sys
+
+        try:
+            __import__("qssl." + name)
+        except ImportError:
+            raise AttributeError(name)
+        v = sys.modules["qssl." + name]
     return v
