@@ -34,6 +34,10 @@ CERT_REQUIRED = const(2)
 
 
 class SSLContext:
+    """One of the module's six SSL contexts (AT+QSSLCFG), shaped like CPython's
+    ssl.SSLContext: version, ciphers, verify_mode, the CA and client certificate. Made by
+    modem.ssl_context(i); secure by default (TLS 1.2, server authentication)."""
+
     def __init__(self, modem, index):
         self._modem = modem
         self.index = index
@@ -84,6 +88,7 @@ class SSLContext:
         return name
 
     def set_ciphers(self, suite):
+        """The same as ctx.ciphers = suite (one suite code, or ALL_CIPHERS)."""
         self.ciphers = suite
 
     def socket(self, server_hostname=None):
@@ -117,6 +122,7 @@ class SSLContext:
     # --- the module side ---------------------------------------------------------------------
     @property
     def seclevel(self):
+        """The module's <seclevel> these settings give: 0 none, 1 server, 2 server and client."""
         if self.verify_mode == CERT_NONE:
             return 0
         return 2 if self.certfile is not None else 1
@@ -244,6 +250,7 @@ class SSLContext:
     # ignorertc is module-wide (ERRATA 4); exposed here too because it is about certs.
     @property
     def ignore_rtc(self):
+        """Module-wide: True when certificate dates are not checked against the module clock."""
         return self._modem.get_global("ignorertc") == 1
 
     @ignore_rtc.setter

@@ -23,6 +23,9 @@ _POWER_OFF_MS = const(1500)  # off long enough for the module to lose its state
 
 
 class Modem:
+    """A Quectel GSM module on a UART: bring-up, the PDP context, recovery, the six SSL
+    contexts, the certificate store and the sockets (through contexts and tcp_socket())."""
+
     def __init__(self, uart, rxbuf=2048, debug=None, power=None, recover=True):
         """uart: any UART-like object. power: callable(on) that switches the module
         on/off (the board files provide it from their PWRKEY code), used by recovery when
@@ -501,6 +504,7 @@ class Modem:
         e.check(e.run(1000))
 
     def get_global(self, name):
+        """A module-wide AT+QSSLCFG setting as the module reports it (int)."""
         if name not in _GLOBALS:
             raise OSError(EINVAL, "not a global SSL setting: %s" % name)
         line = self.query_line(b'AT+QSSLCFG="' + name.encode() + b'"', b"+QSSLCFG:")
@@ -511,16 +515,21 @@ class Modem:
 
     # certificate store (certs.py does the work)
     def cert_write(self, name, data, timeout_s=100):
+        """Upload data (bytes, or str as UTF-8) as "RAM:<file>" or "NVRAM:CA0|CC0|CK0",
+        deleting an old file of that name first; the size and checksum the module reports
+        are checked. Returns the checksum."""
         from . import certs
 
         return certs.write(self, name, data, timeout_s)
 
     def cert_read(self, name):
+        """(good, checksum) from AT+QSECREAD; OSError(ENOENT) when there is no such file."""
         from . import certs
 
         return certs.read(self, name)
 
     def cert_delete(self, name):
+        """Delete a certificate or key (AT+QSECDEL); OSError(ENOENT) when there is none."""
         from . import certs
 
         return certs.delete(self, name)

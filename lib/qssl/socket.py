@@ -3,6 +3,9 @@ from .stream import Stream
 
 
 class SSLSocket(Stream):
+    """A TLS connection made by the module, non-transparent (AT+QSSLOPEN ...,0): made by
+    ctx.socket(); the methods are those of qssl.stream.Stream."""
+
     _open_name = "+QSSLOPEN:"
     _recv_prefix = b"+QSSLRECV:"
 

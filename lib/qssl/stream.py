@@ -34,6 +34,9 @@ _POLLHUP = const(16)
 
 
 class Stream(IOBase):
+    """What SSLSocket, TCPSocket and TransparentSocket share: CPython's socket methods
+    and MicroPython's stream methods (select.poll, asyncio). Failures are OSErrors."""
+
     # Subclasses (socket.py, tcp.py) name their module commands and supply the
     # formatters _open_cmd(host, port, secs), _recv_cmd(n), _send_cmd(n) and
     # _close_cmd(timeout_ms); pyright is told so at each call.
@@ -60,6 +63,7 @@ class Stream(IOBase):
 
     # --- settings ------------------------------------------------------------------------
     def settimeout(self, t):
+        """None blocks, 0 is non-blocking, else seconds: every call returns within it (+0.5 s)."""
         if t is not None:
             if not isinstance(t, (int, float)) or isinstance(t, bool):
                 raise TypeError("timeout must be a number or None")
@@ -70,25 +74,32 @@ class Stream(IOBase):
         self._tms = -1 if t is None or t * 1000 >= MAX_MS else int(t * 1000)
 
     def gettimeout(self):
+        """The timeout set by settimeout() (None: blocking)."""
         return self._timeout
 
     def setblocking(self, flag):
+        """setblocking(True) = settimeout(None); setblocking(False) = settimeout(0)."""
         self.settimeout(None if flag else 0)
 
     def setsockopt(self, *args):
+        """Accepted and ignored: options belong to the module's stack."""
         pass  # options belong to the module's stack; accepted for compatibility
 
     def fileno(self):
+        """-1: the socket has no file descriptor (poll it through select.poll on MicroPython)."""
         return -1
 
     @property
     def ssid(self):
+        """The module's socket index (0..5), -1 when none is held."""
         return self._id
 
     def getpeername(self):
+        """(host, port) as given to connect()."""
         return self._peer
 
     def __enter__(self):
+        """with ctx.socket() as s: closes the socket on leaving the block."""
         return self
 
     def __exit__(self, *exc):
@@ -240,6 +251,7 @@ class Stream(IOBase):
 
     # --- receiving -------------------------------------------------------------------------
     def recv_into(self, buf, nbytes=0):
+        """Read up to nbytes (or len(buf)) into buf; 0 at end of stream; EAGAIN when non-blocking and nothing is there."""
         n = self._size(nbytes, len(buf))
         got = self._read_into(buf, n)
         if got is None:
@@ -255,6 +267,7 @@ class Stream(IOBase):
         return cap if n == 0 or n > cap else n
 
     def recv(self, n):
+        """Up to n bytes (at most 1500 at a time); b"" at end of stream."""
         n = check.integer(n, "bufsize", 0, 1 << 30)
         if n > MAX_RECV:
             n = MAX_RECV
@@ -398,12 +411,14 @@ class Stream(IOBase):
 
     # --- sending --------------------------------------------------------------------------
     def send(self, data):
+        """Send up to 1460 bytes of data (bytes-like; a str raises TypeError); returns how many."""
         n = check.payload(data)
         if n > MAX_SEND:
             n = MAX_SEND
         return self._send_at(data, 0, n)
 
     def sendall(self, data):
+        """Send all of data (bytes-like), in chunks of up to 1460 bytes."""
         total = check.payload(data)
         off = 0
         while off < total:
@@ -471,6 +486,7 @@ class Stream(IOBase):
 
     # --- closing, polling -------------------------------------------------------------------
     def close(self):
+        """Close the connection (no command when the module closed it already) and free the index."""
         if self._state == S_CLOSED:
             return
         if self._state == S_OPENING:
