@@ -22,7 +22,7 @@ LAYERS = [
     ("commands", ["engine"]),
     ("slots", ["slots"]),
     ("sockets", ["stream", "socket", "tcp", "transparent"]),
-    ("services", ["certs", "context", "modem"]),
+    ("services", ["certs", "diagnose", "context", "modem"]),
     ("adapters", ["pool", "mqttsock", "aio"]),
     ("API", ["__init__"]),
 ]

@@ -49,6 +49,7 @@ class SSLContext:
         self.cafile = None  # module file names once uploaded
         self.certfile = None
         self.keyfile = None
+        self.diagnose = True  # after a failed open, find out why (qssl/diagnose.py)
         self._data = [None, None, None]  # type: list[bytes | None]  # what we uploaded as cafile/certfile/keyfile, to upload again
         self._sent = None  # the settings tuple last sent to the module
 
@@ -184,6 +185,12 @@ class SSLContext:
         if self._read_back() != self._settings():
             raise OSError(ENOTCONN, "the module restarted while connecting: settings were not in"
                           " force, the connection was dropped; connect again")
+
+    def explain_failure(self, host, port, timeout_ms):
+        """The OSError for a failed open to (host, port), saying why: name, TCP or TLS."""
+        from .diagnose import open_failure
+
+        return open_failure(self, host, port, timeout_ms)
 
     def _read_back(self):
         v = self.query()

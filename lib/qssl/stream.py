@@ -190,9 +190,8 @@ class Stream(IOBase):
                 s.foreign[i] = 1  # the next socket tries another index
                 raise OSError(EADDRINUSE, "socket %d is occupied in the module" % i)
             if code != 0:
-                peer = self._peer or ("?", 0)
-                raise OSError(ECONNABORTED, "connection to %s:%d failed (%s %d,%d)"
-                              % (peer[0], peer[1], self._open_name, i, code))
+                self._abandon()
+                raise self._open_failed(code)
             if self._e.epoch() != self._epoch:
                 self._recheck()  # something happened meanwhile that may hide a restart
         except OSError:
@@ -208,6 +207,10 @@ class Stream(IOBase):
             if self._tms == 0:
                 raise OSError(EAGAIN, "still connecting")
             self._idle()
+
+    def _open_failed(self, code):
+        peer = self._peer or ("?", 0)
+        return OSError(ECONNABORTED, "connection to %s:%d failed (%s %d)" % (peer[0], peer[1], self._open_name, code))
 
     def _open_refused(self, kind):
         self._m.explain_refusal(kind, self._e.command_text())
