@@ -109,6 +109,11 @@ class _PortAdapter:
             got = self._u.readinto(memoryview(buf)[:n])
         return got or 0
 
+    def flush(self):
+        f = getattr(self._u, "flush", None)
+        if f is not None:
+            f()
+
     def write(self, buf, off=0, n=-1):
         if n < 0:
             n = len(buf) - off

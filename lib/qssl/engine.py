@@ -15,6 +15,7 @@ _CMD_SIZE = const(320)  # AT+QSSLOPEN with a 255-byte host name still fits
 _SYNC_MS = const(4000)  # longest resync when the caller gives no deadline
 _QUIET_MS = const(200)  # silence that tells late answers have stopped coming
 _TRY_MS = const(1000)  # one sync exchange
+_GUARD_MS = const(1100)  # ERRATA 20's 1000 ms of silence around +++, with a margin
 _ESC = b"\x1b" * 16  # fed to a module that waits for payload: ESC also cancels a send
 
 # Which finals a command accepts, as bit masks of kinds; any other final that arrives
@@ -319,12 +320,21 @@ class Engine:
 
     def escape_data(self):
         """+++ between guard times (1 s of silence each side, ERRATA 20): leaves
-        transparent data mode. Harmless in command mode (a junk line, ended later)."""
-        sleep_ms(1000)
+        transparent data mode. Harmless in command mode (a junk line, ended later).
+        The silence counts on the wire: what the UART still has to send goes first."""
+        self._flush()
+        sleep_ms(_GUARD_MS)
         self.wdl = ticks_add(ticks_ms(), 1000)
         self._write_all(b"+++", 0, 3)
-        sleep_ms(1000)
+        self._flush()
+        sleep_ms(_GUARD_MS)
         self.data_mode = False
+
+    def _flush(self):
+        # UART.flush() (MicroPython, pyserial) waits until the TX FIFO is empty.
+        f = getattr(self.port, "flush", None)
+        if f is not None:
+            f()
 
     def _sync_once(self, deadline):
         self._synced = False
