@@ -91,11 +91,20 @@ EINPROGRESS = getattr(_errno, "EINPROGRESS", 115)
 class _PortAdapter:
     """Gives a CircuitPython busio.UART, a pyserial port or the emulator's port the
     MicroPython stream shape the engine uses: any(), readinto(buf, n), write(buf, off, n).
-    Slicing here allocates; MicroPython UARTs and our pty class do not pass through it."""
+    A UART with a read timeout (busio.UART, pyserial) is set to timeout 0, so a read
+    returns what is there and the ring's whole buffer can be passed without slicing it
+    (a slice allocates). Writes of part of a buffer still slice."""
 
     def __init__(self, uart):
         self._u = uart
         self._any = getattr(uart, "any", None)
+        self._whole = False  # readinto(buf) never waits for more than is there
+        if getattr(uart, "timeout", None) is not None:
+            try:
+                uart.timeout = 0
+                self._whole = True
+            except (AttributeError, ValueError, TypeError):
+                pass
 
     def any(self):
         if self._any is not None:
@@ -103,7 +112,7 @@ class _PortAdapter:
         return self._u.in_waiting
 
     def readinto(self, buf, n=-1):
-        if n < 0 or n >= len(buf):
+        if self._whole or n < 0 or n >= len(buf):
             got = self._u.readinto(buf)
         else:
             got = self._u.readinto(memoryview(buf)[:n])
