@@ -141,7 +141,7 @@ class Engine:
         """Send the formatted command and wait for one of its finals. promised: payload
         bytes the module will wait for after its prompt (or CONNECT)."""
         if self.unsure:
-            self._resync_keep(timeout_ms)
+            timeout_ms = self._resync_keep(timeout_ms)
         self.promised = promised
         self.tmo = timeout_ms
         self.p.expect = expect
@@ -151,16 +151,22 @@ class Engine:
 
     def _resync_keep(self, timeout_ms):
         # The formatted command, its line consumer, socket and payload buffer wait while
-        # resync runs an exchange of its own.
+        # resync runs an exchange of its own, within the command's time: what is left of
+        # it is returned for the command itself.
         h = self.on_line
         slot = self.slot
         p = self.p
         dst = p.raw_dst
         p.raw_dst = None  # a late payload must not land in the new read's buffer
+        t0 = ticks_ms()
         self.resync(timeout_ms)
         self.on_line = h
         self.slot = slot
         p.raw_dst = dst
+        left = timeout_ms - ticks_diff(ticks_ms(), t0)
+        if left <= 0:
+            raise OSError(ETIMEDOUT, "timeout: no time left after resync")
+        return left
 
     def run_send(self, n, timeout_ms):
         """The first half of a payload command: its line, then the "> " prompt, after
