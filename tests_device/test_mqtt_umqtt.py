@@ -225,7 +225,7 @@ def test_keepalive_is_enforced_by_the_broker():
     cl.connect()
     time.sleep_ms(int(KEEPALIVE * 1500) + 1000)
     try:
-        for _ in range(50):
+        for _ in range(150):  # up to 15 s more: a loaded machine delays the broker's check
             cl.check_msg()
             time.sleep_ms(100)
         raise AssertionError("the broker kept a silent client")
