@@ -42,8 +42,8 @@ K_URC_PDP_DEACT = const(35)  # +PDP DEACT
 K_URC_RDY = const(36)  # RDY: the module (re)started
 K_URC_CALL_READY = const(37)  # Call Ready: readiness, also after a SIM becomes ready
 K_URC_SMS_READY = const(38)  # SMS Ready: the same
-K_URC_LINK_CLOSED = const(39)  # CLOSED: the transparent link broke
-K_URC_OTHER = const(40)  # a known-harmless URC we do not act on
+_K_URC_LINK_CLOSED = const(39)  # CLOSED: the transparent link broke
+_K_URC_OTHER = const(40)  # a known-harmless URC we do not act on
 K_ECHO = const(50)  # an echoed command line
 K_UNKNOWN = const(60)
 
@@ -103,10 +103,10 @@ _URC_P = (
     b"+CREG: ",
 )
 _URC_K = bytes((K_URC_RECV, K_URC_CLOSED, K_URC_RECV, K_URC_CLOSED, K_URC_OPEN, K_URC_QIRDI,
-                K_URC_PDP_DEACT, K_URC_OTHER, K_URC_OTHER, K_URC_OTHER, K_URC_OTHER))
+                K_URC_PDP_DEACT, _K_URC_OTHER, _K_URC_OTHER, _K_URC_OTHER, _K_URC_OTHER))
 # URCs matched exactly; "CLOSED" after "<i>, " is K_URC_TCP_CLOSED instead
 _URCX_P = (b"RDY", b"Call Ready", b"SMS Ready", b"CLOSED")
-_URCX_K = bytes((K_URC_RDY, K_URC_CALL_READY, K_URC_SMS_READY, K_URC_LINK_CLOSED))
+_URCX_K = bytes((K_URC_RDY, K_URC_CALL_READY, K_URC_SMS_READY, _K_URC_LINK_CLOSED))
 _ERR_P = (b"+CME ERROR:", b"+CMS ERROR:")
 # Headers that announce a payload of <last field> bytes.
 _RAW_P = (b"+QSSLRECV:", b"+QSSLRCV:", b"+QIRD:")

@@ -68,22 +68,18 @@ except ImportError:  # very old MicroPython
 
 # Linux numbers as fallback; boards that have the name use their own.
 ENOENT = getattr(_errno, "ENOENT", 2)
-EPERM = getattr(_errno, "EPERM", 1)
 EIO = getattr(_errno, "EIO", 5)
 EAGAIN = getattr(_errno, "EAGAIN", 11)
 ENOMEM = getattr(_errno, "ENOMEM", 12)
 EBUSY = getattr(_errno, "EBUSY", 16)
 EACCES = getattr(_errno, "EACCES", 13)
 EINVAL = getattr(_errno, "EINVAL", 22)
-EMSGSIZE = getattr(_errno, "EMSGSIZE", 90)
 EADDRINUSE = getattr(_errno, "EADDRINUSE", 98)
 ENETDOWN = getattr(_errno, "ENETDOWN", 100)
 ECONNABORTED = getattr(_errno, "ECONNABORTED", 103)
 ECONNRESET = getattr(_errno, "ECONNRESET", 104)
 ENOTCONN = getattr(_errno, "ENOTCONN", 107)
 ETIMEDOUT = getattr(_errno, "ETIMEDOUT", 110)
-ECONNREFUSED = getattr(_errno, "ECONNREFUSED", 111)
-EHOSTUNREACH = getattr(_errno, "EHOSTUNREACH", 113)
 EALREADY = getattr(_errno, "EALREADY", 114)
 EINPROGRESS = getattr(_errno, "EINPROGRESS", 115)
 

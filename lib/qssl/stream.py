@@ -22,7 +22,7 @@ _OPEN_MS = const(5000)  # the OK of AT+QSSLOPEN / AT+QIOPEN
 S_NEW = const(0)
 S_CONNECTED = const(1)
 S_CLOSED = const(2)
-S_OPENING = const(3)  # the open command was accepted; its result has not come yet
+_S_OPENING = const(3)  # the open command was accepted; its result has not come yet
 
 # MicroPython stream ioctl numbers and poll flags (select.poll, asyncio)
 _MP_STREAM_POLL = const(3)
@@ -156,7 +156,7 @@ class Stream(IOBase):
         self._epoch = self._e.epoch()
         self._id = self._s.claim(self)
         self._peer = (host.decode(), port)
-        self._state = S_OPENING
+        self._state = _S_OPENING
         try:
             self._open_cmd(host, port, self._open_secs())  # pyright: ignore[reportAttributeAccessIssue]
             self._e.slot = self._id
@@ -172,7 +172,7 @@ class Stream(IOBase):
         raises OSError when the open failed (or the socket timeout passed)."""
         if self._state == S_CONNECTED:
             return True
-        if self._state != S_OPENING:
+        if self._state != _S_OPENING:
             raise OSError(ENOTCONN, "connect_start() first")
         s = self._s
         i = self._id
@@ -341,7 +341,7 @@ class Stream(IOBase):
     def _fetch(self, buf, n):
         # One URC can stand for many reads (ERRATA 11): read until the module answers
         # empty, and only then wait for the next "recv" URC.
-        if self._state == S_OPENING:
+        if self._state == _S_OPENING:
             self._finish_open()
         if self._state != S_CONNECTED:
             raise OSError(ENOTCONN, "socket is not connected" if self._state == S_NEW else "socket is closed")
@@ -446,7 +446,7 @@ class Stream(IOBase):
         return total
 
     def _send_at(self, data, off, n):
-        if self._state == S_OPENING:
+        if self._state == _S_OPENING:
             self._finish_open()
         if self._state != S_CONNECTED:
             raise OSError(ENOTCONN, "socket is not connected")
@@ -492,7 +492,7 @@ class Stream(IOBase):
         """Close the connection (no command when the module closed it already) and free the index."""
         if self._state == S_CLOSED:
             return
-        if self._state == S_OPENING:
+        if self._state == _S_OPENING:
             self._abandon()
             return
         if self._state == S_CONNECTED:
@@ -518,7 +518,7 @@ class Stream(IOBase):
             self._e.poll()
             ret = 0
             i = self._id
-            if self._state == S_OPENING:
+            if self._state == _S_OPENING:
                 s = self._s
                 return arg & _POLLOUT if s.opened[i] or s.dead[i] else 0
             if self._state != S_CONNECTED or i < 0:
