@@ -209,7 +209,9 @@ class Parser:
                 self._classify()
                 return EV_LINE
             self._skip_lf = False
-            if c == 0 or c == 0xFF:
+            if c == 0 or c > 126:
+                # Module text is ASCII: NUL and bytes >= 0x7F are line noise (at a wrong baud
+                # rate nearly every byte is one), counted and left out of the line.
                 self.noise += 1
             elif self._drop:
                 pass

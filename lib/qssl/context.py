@@ -173,7 +173,7 @@ class SSLContext:
         files are checked and uploaded again from what this context was given, the
         settings sent again. Raises rather than connect with less than was asked."""
         self._validate()
-        have = self._read_back()
+        have = self._read_back(timeout_ms)
         if have == self._settings():
             return
         self._restore_files()
@@ -182,7 +182,7 @@ class SSLContext:
     def recheck(self, timeout_ms=5000):
         """After a connect during which something happened that may hide a restart: the
         connection is only kept if the settings were in force."""
-        if self._read_back() != self._settings():
+        if self._read_back(timeout_ms) != self._settings():
             raise OSError(ENOTCONN, "the module restarted while connecting: settings were not in"
                           " force, the connection was dropped; connect again")
 
@@ -192,8 +192,8 @@ class SSLContext:
 
         return open_failure(self, host, port, timeout_ms)
 
-    def _read_back(self):
-        v = self.query()
+    def _read_back(self, timeout_ms=5000):
+        v = self.query(timeout_ms)
         # The query's order is (version, seclevel, suite, ca, cert, key); ours puts the suite second.
         return (v[0], v[2], v[1], v[3] or None, v[4] or None, v[5] or None)
 
@@ -225,10 +225,10 @@ class SSLContext:
         e.add_byte(44)
         return e
 
-    def query(self):
+    def query(self, timeout_ms=5000):
         """What the module holds: (sslversion, seclevel, ciphersuite, cacert, clientcert,
         clientkey), from AT+QSSLCFG="ctxindex",<i>."""
-        line = self._modem.query_line(b'AT+QSSLCFG="ctxindex",%d' % self.index, b"+QSSLCFG:")
+        line = self._modem.query_line(b'AT+QSSLCFG="ctxindex",%d' % self.index, b"+QSSLCFG:", timeout_ms)
         offs = [0] * 16
         n = at.split_fields(line, 9, len(line), offs)
 

@@ -6,7 +6,7 @@
 #
 # Frames here are kept small (few locals, calls with few arguments) because MicroPython
 # takes a call frame from the heap once it exceeds 11 words; see at.py.
-from .compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, uart_port, clamp_ms, ETIMEDOUT, EINVAL
+from .compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, uart_port, clamp_ms, ETIMEDOUT, EINVAL, ECONNRESET
 from .ring import Ring
 from . import at
 from .errors import ATError
@@ -267,6 +267,8 @@ class Engine:
             self.fail(kind)
 
     def fail(self, kind):
+        if kind == at.K_REBOOT:
+            raise OSError(ECONNRESET, "the module restarted during " + self.command_text())
         raise ATError(bytes(self.cmd[: self.cmdlen]), self.p.code if kind == at.K_CME else -1)
 
     def poll(self):

@@ -116,26 +116,31 @@ class Modem:
         self._known_good()
 
     def _sync(self, deadline):
-        # A module that is booting prints banners over our AT and may still answer it
-        # late: after anything but a clean OK, let the line go quiet before the next try.
+        # The engine's resync, which an old answer cannot satisfy (a booting module's late
+        # OK, or the answer an earlier run of the program never read). If the module does
+        # not answer, it may still wait for the payload a program that died after a prompt
+        # promised (fed as ESC, at most one send's 1460 bytes), or sit in data mode or an
+        # upload (+++ between guard times): each is tried once, then plain syncs again.
         e = self.eng
-        e.unsure = False
-        e.owed = 0
+        p = e.p
+        noise = p.noise + p.unknown
+        step = 0
         while True:
+            left = ticks_diff(deadline, ticks_ms())
+            if left <= 0:
+                if p.noise + p.unknown != noise:
+                    raise OSError(ETIMEDOUT, "no answer to AT, only unreadable bytes (%d noise, %d"
+                                  " unknown lines): is the baud rate right?" % (p.noise, p.unknown))
+                raise OSError(ETIMEDOUT, "no answer to AT: is the module powered and wired (TX/RX crossed)?")
+            e.owed = 1460 if step == 1 else 0
+            e.data_mode = step == 2
             try:
-                if e.command(b"AT", self._left(deadline, 500)) == at.K_OK:
-                    e.unsure = False
-                    return
+                e.resync(left if left < 3000 else 3000)
+                return
             except OSError as ex:
                 if ex.errno != ETIMEDOUT:
                     raise
-            e.unsure = False  # each try here is a sync of its own
-            if ticks_diff(deadline, ticks_ms()) <= 0:
-                if e.p.noise or e.p.unknown:
-                    raise OSError(ETIMEDOUT, "no answer to AT, only unreadable bytes (%d noise, %d"
-                                  " unknown lines): is the baud rate right?" % (e.p.noise, e.p.unknown))
-                raise OSError(ETIMEDOUT, "no answer to AT: is the module powered and wired (TX/RX crossed)?")
-            e.drain(300, self._left(deadline, 3000))
+            step += 1
 
     def _sim(self, pin, deadline):
         e = self.eng
@@ -367,14 +372,19 @@ class Modem:
         recovering first when something happened since it was last known good."""
         if not self.started:
             raise OSError(ENOTCONN, "call modem.start() and modem.attach() before connecting")
-        e = self.eng
-        if self.auto_recover and self._apn is not None and (
-                self._down or e.unsure or self.ip is None or e.epoch() != self._epoch):
+        if self.needs_recovery():
             self.recover(timeout_ms)
         elif self.ip is None:
             raise OSError(ENOTCONN, "the PDP context is not up: call modem.attach() first"
                           if self._apn is None else
                           "the PDP context was lost: call modem.recover() or modem.attach()")
+
+    def needs_recovery(self):
+        """True when recovery is on and something happened since the module was last known
+        good (a restart or PDP loss seen, an exchange lost, anything that moved the epoch)."""
+        e = self.eng
+        return self.auto_recover and self._apn is not None and (
+            self._down or e.unsure or self.ip is None or e.epoch() != self._epoch)
 
     def recover(self, timeout_ms=120000):
         """Rebuild what is missing: sync with the module (power-cycling it through

@@ -11,7 +11,7 @@ from .compat import (const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, c
 from . import at
 from . import check
 from .engine import F_SENT, F_CLOSE
-from .slots import DEAD_PEER, DEAD_LOST, dead_error
+from .slots import DEAD_PEER, DEAD_LOST, DEAD_REBOOT, dead_error
 
 MAX_SEND = const(1460)
 MAX_RECV = const(1500)
@@ -56,6 +56,7 @@ class Stream(IOBase):
         self._freed = False  # the module freed the index itself (closed by the peer, read empty)
         self._state = S_NEW
         self._epoch = 0  # the engine's epoch when the context settings were checked
+        self._echoes = 0  # the engine's echo count then: more later means a restart
         self._peer = None
         self._rb = None  # type: bytearray | None  # read-ahead for readline(), made on first use
         self._rs = 0
@@ -151,9 +152,7 @@ class Stream(IOBase):
         if self._state != S_NEW:
             raise OSError(EALREADY if self._state != S_CLOSED else ENOTCONN, "socket already used")
         self._start_deadline(MAX_MS)
-        self._m.prepare_connect(self._cmd_ms(MAX_MS))
-        self._prepare()
-        self._epoch = self._e.epoch()
+        self._get_ready()
         self._id = self._s.claim(self)
         self._peer = (host.decode(), port)
         self._state = _S_OPENING
@@ -199,6 +198,26 @@ class Stream(IOBase):
             raise
         self._state = S_CONNECTED
         return True
+
+    def _get_ready(self):
+        # Recovery (the modem) and the context's read-back, until neither finds anything
+        # new: the read-back may be what reveals a restart nobody saw (an echo), or meet
+        # the RDY of one; then the modem recovers and the settings are read back again.
+        m = self._m
+        tries = 3
+        while True:
+            m.prepare_connect(self._cmd_ms(MAX_MS))
+            tries -= 1
+            try:
+                self._prepare()
+            except OSError:
+                if not tries or self._expired() or not m.needs_recovery():
+                    raise
+                continue
+            if not tries or not m.needs_recovery():
+                break
+        self._epoch = self._e.epoch()
+        self._echoes = self._e.echoes
 
     def _finish_open(self):
         # A data call on a socket whose non-blocking connect is still opening.
@@ -404,6 +423,7 @@ class Stream(IOBase):
         return got
 
     def _recv_failed(self, kind):
+        self._restarted()
         why = self._s.dead[self._id]
         if kind == at.K_REBOOT or why > DEAD_PEER:
             self._raise_dead()
@@ -481,11 +501,18 @@ class Stream(IOBase):
             sleep_ms(self._pause)
             self._pause = self._pause * 2 if self._pause < 500 else 1000
             return
+        self._restarted()
         if kind == at.K_REBOOT or self._s.dead[self._id] > DEAD_PEER:
             self._raise_dead()
         # ERROR: the connection is gone; the note says to open it again.
         self._s.mark_dead(self._id, DEAD_PEER)
         raise OSError(ECONNRESET, "send failed: the module answered ERROR (connection broken)")
+
+    def _restarted(self):
+        # An echo since this socket connected (echo was off): the module restarted
+        # unseen, and that, not the peer, is why it refuses this socket.
+        if self._e.echoes != self._echoes:
+            self._s.mark_dead(self._id, DEAD_REBOOT)
 
     # --- closing, polling -------------------------------------------------------------------
     def close(self):
