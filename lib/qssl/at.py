@@ -209,11 +209,14 @@ class Parser:
                 self._classify()
                 return EV_LINE
             self._skip_lf = False
-            if c == 0 or c > 126:
-                # Module text is ASCII: NUL and bytes >= 0x7F are line noise (at a wrong baud
-                # rate nearly every byte is one), counted and left out of the line.
+            if c == 0 or c == 0xFF:
                 self.noise += 1
-            elif self._drop:
+                continue
+            if c > 126:
+                # Module text is ASCII: bytes >= 0x7F are noise (at a wrong baud rate nearly
+                # every byte is one). Counted, and kept: text() refuses the line (EIO).
+                self.noise += 1
+            if self._drop:
                 pass
             elif n == cap:
                 self._drop = True
@@ -396,6 +399,17 @@ class Parser:
         while s < self.n and line[s] == 32:
             s += 1
         return s
+
+
+def answers_raw(prefix):
+    """True for the prefix of a read's answer (+QSSLRECV:, +QSSLRCV:, +QIRD:), which may
+    be a bare OK when there is nothing to read."""
+    j = 0
+    while j < len(_RAW_P):
+        if _RAW_P[j] == prefix:
+            return True
+        j += 1
+    return False
 
 
 def split_fields(buf, i, end, offs):

@@ -23,10 +23,10 @@ def checksum(data):
     return x
 
 
-def check_name(name, size=None):
-    """The name as bytes, or OSError(EINVAL) unless name (and size) are what the module
-    accepts: "RAM:<file>" up to 32768 bytes, "NVRAM:CA0|CC0|CK0" up to 2017 bytes."""
-    b = check.text(name, "certificate name", 80)
+def check_name(name, size=None, what="certificate name"):
+    """The name as bytes, or OSError(EINVAL) naming `what` unless name (and size) are what
+    the module accepts: "RAM:<file>" up to 32768 bytes, "NVRAM:CA0|CC0|CK0" up to 2017."""
+    b = check.text(name, what, 80)
     if b.startswith(b"RAM:") and len(b) > 4:
         limit = _RAM_MAX
     elif b.startswith(b"NVRAM:") and b[6:].decode() in _NVRAM_NAMES:

@@ -49,9 +49,11 @@ if IOBase is None:
         pass
 
 
-# Longest wait in ms that ticks arithmetic takes on every board (32-bit ports wrap
-# ticks at 2**30 and refuse intervals of 2**29 or more): about three days.
-MAX_MS = const(1 << 28)
+# Longest wait in ms that ticks arithmetic takes on every runtime: MicroPython wraps
+# ticks at 2**30 on 32-bit ports (and refuses intervals of 2**29 or more), CircuitPython
+# and the CPython fallback below at 2**29, where a deadline half a period ahead already
+# reads as past. 2**27 ms is about 37 hours.
+MAX_MS = const(1 << 27)
 
 
 def clamp_ms(ms):

@@ -284,5 +284,5 @@ def _module_name(name, what, instead):
         )
     from . import certs
 
-    certs.check_name(name)
+    certs.check_name(name, None, what)
     return name

@@ -48,6 +48,9 @@ class Engine:
         self.on_line = None  # pyright: ignore  (parser) -> None: the running command's response lines
         self.on_lost = None  # pyright: ignore  (slot) -> None: an exchange of that socket was lost
         self.slot = -1  # the socket index whose exchange is in flight (set after begin())
+        self.read_slot = -1  # the socket that sent the last read command
+        self.need_line = False  # the running command always answers a line before OK
+        self.got_line = False  # ... and it came
         self.wdl = 0  # deadline of the write in progress
         self.tmo = 0  # the running command's timeout; its payload gets as long
         if debug is not None and hasattr(debug, "buffer"):
@@ -140,6 +143,10 @@ class Engine:
     def run(self, timeout_ms, expect=None, finals=F_STD, promised=0):
         """Send the formatted command and wait for one of its finals. promised: payload
         bytes the module will wait for after its prompt (or CONNECT)."""
+        # A query that always answers a line (not a read, whose empty answer is a bare
+        # OK): an OK before that line is an older answer, not this one's.
+        timeout_ms = clamp_ms(timeout_ms)  # None or huge: as long as ticks allow
+        self.need_line = expect is not None and expect is not at.BARE and not at.answers_raw(expect)
         if self.unsure:
             timeout_ms = self._resync_keep(timeout_ms)
         self.promised = promised
@@ -155,6 +162,7 @@ class Engine:
         # it is returned for the command itself.
         h = self.on_line
         slot = self.slot
+        need = self.need_line
         p = self.p
         dst = p.raw_dst
         p.raw_dst = None  # a late payload must not land in the new read's buffer
@@ -162,6 +170,7 @@ class Engine:
         self.resync(timeout_ms)
         self.on_line = h
         self.slot = slot
+        self.need_line = need
         p.raw_dst = dst
         left = timeout_ms - ticks_diff(ticks_ms(), t0)
         if left <= 0:
@@ -179,7 +188,7 @@ class Engine:
         self.cmd[n] = 13
         if self.debug is not None:
             self._log(b">> ", self.cmd, n)
-        self.wdl = ticks_add(ticks_ms(), 2000)
+        self.wdl = ticks_add(ticks_ms(), self.tmo if self.tmo < 2000 else 2000)
         if self._write_all(self.cmd, 0, n + 1):
             self.unsure = True  # half a line may be in the module
             raise OSError(ETIMEDOUT, "the UART took no more bytes")
@@ -226,15 +235,25 @@ class Engine:
                 self._timeout()
             if not self.pump():
                 sleep_ms(1)
+        if self.promised and self.final != at.K_PROMPT and self.final != at.K_CONNECT:
+            self._refused()
         self._done()
         if self.final == at.K_REBOOT:
             self.unsure = True
         return self.final
 
+    def _refused(self):
+        # A payload command ended without its prompt (ERROR, +CME ERROR, RDY). That end
+        # may be a stray from before, with the prompt still to come: then the module waits
+        # for the payload. Resync feeds it before the next command either way.
+        self.owed = self.promised
+        self.unsure = True
+
     def _arm(self, finals):
         # Apart from wait() so that type checkers do not take final as constant there.
         self.busy = True
         self.final = 0
+        self.got_line = False
         self.finals = finals | _F_REBOOT
         self.hold = False
 
@@ -418,20 +437,32 @@ class Engine:
             if g == at.G_FINAL:
                 self._final(p.kind)
             elif g == at.G_RESPONSE:
+                self.got_line = True
                 if self.on_line is not None:
                     self.on_line(p)
             elif g == at.G_URC or g == at.G_LATE:
                 self._urc(p.kind)
             elif g == at.G_ECHO and self.echo_off:
                 self.echoes += 1
+            elif g == at.G_UNKNOWN and p.mode == at.M_RAW:
+                self._orphan()
         elif ev == at.EV_PROMPT:
             self._final(at.K_PROMPT)
         elif ev == at.EV_RAW:
             if self.debug is not None:
                 self._log(b"<< ", b"<payload>", 9)
 
+    def _orphan(self):
+        # A read's answer (header and payload) that no read waits for: a late answer, or
+        # one whose command took a stray OK for its own. Its data is gone: the socket that
+        # read last fails, and the next command resyncs.
+        self.unsure = True
+        if self.read_slot >= 0 and self.on_lost is not None:
+            self.on_lost(self.read_slot)
+
     def _final(self, k):
-        if self.busy and not self.final and self.finals & (1 << k):
+        if self.busy and not self.final and self.finals & (1 << k) and (
+                k != at.K_OK or self.got_line or not self.need_line):
             self.final = k
             if k == at.K_PROMPT or k == at.K_CONNECT:
                 self.hold = True

@@ -402,7 +402,7 @@ class Stream(IOBase):
     def _recv_chunk(self, buf, n):
         self._recv_cmd(n)  # pyright: ignore[reportAttributeAccessIssue]
         p = self._e.p
-        self._e.slot = self._id  # a lost answer fails this socket (engine.on_lost)
+        self._e.slot = self._e.read_slot = self._id  # a lost answer fails this socket (engine.on_lost)
         self._unknown = p.unknown
         p.set_raw_dst(buf, 0, n)
         kind = self._e.run(self._cmd_ms(), self._recv_prefix)  # a timeout also clears raw_dst
