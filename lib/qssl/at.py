@@ -138,6 +138,8 @@ class Parser:
         self.raw_pos = 0  # next write offset in raw_dst
         self.raw_cap = 0  # raw_dst may be written up to here
         self.raw_dropped = 0  # payload bytes that did not fit raw_dst (this payload)
+        self.after_raw = False  # a payload ended since set_raw_dst()
+        self.slipped = 0  # unknown lines after that payload: its count slipped (bytes lost or added)
         # Counters: loud, never silent.
         self.unknown = 0
         self.overflows = 0
@@ -160,6 +162,8 @@ class Parser:
         self.raw_pos = start
         self.raw_cap = cap
         self.raw_dropped = 0
+        self.after_raw = False
+        self.slipped = 0
 
     def start_raw(self, n):
         """Enter RAW(n) now (the emulator uses this for data after a prompt)."""
@@ -261,6 +265,7 @@ class Parser:
         self.mode = M_LINE
         self.n = 0
         self._handed = False
+        self.after_raw = True
         return EV_RAW
 
     # --- classification ---------------------------------------------------------
@@ -328,6 +333,8 @@ class Parser:
             return
         self.kind = K_UNKNOWN
         self.unknown += 1
+        if self.after_raw:
+            self.slipped += 1
 
     def _exact(self, pats, s):
         # Index of the pattern equal to line[s:n], or -1.
@@ -357,14 +364,15 @@ class Parser:
         while j > 0 and line[j - 1] != 44:
             j -= 1
         v = parse_int(line, j, self.n)
-        if v is None or v < 0:
+        bad = j == 0 or v is None or v < 0  # no "<ip>:<port>,TCP,<len>": a damaged header
+        if bad:
             v = 0
         self.raw_len = v
         self.raw_left = v
         self.raw_dropped = 0
         if v > 0:
             self.mode = M_RAW
-        if self.expect is not None and line.startswith(self.expect):
+        if not bad and self.expect is not None and line.startswith(self.expect):
             self.kind = K_RESPONSE
         else:
             self.kind = K_UNKNOWN

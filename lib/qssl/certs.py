@@ -67,7 +67,14 @@ def write(modem, name, data, timeout_s=100):
     result = []
     e.on_line = lambda p: result.append(_pair(p, b"+QSECWRITE:"))
     e.p.expect = b"+QSECWRITE:"
-    kind = e.wait(timeout_s * 1000 + 5000)
+    try:
+        # The answer follows the last byte; allow 1 ms a byte for the line to carry them
+        # (10 kbaud or more). Bytes lost on the way leave the module waiting for its own
+        # timeout (100 s): then the next command's resync ends the upload with +++.
+        kind = e.wait(5000 + len(data))
+    except OSError:
+        e.data_mode = True
+        raise
     e.check(kind)
     want = checksum(data)
     if not result or result[0] != (len(data), want):

@@ -151,6 +151,10 @@ class Engine:
             timeout_ms = self._resync_keep(timeout_ms)
         self.promised = promised
         self.tmo = timeout_ms
+        # What the ring still holds came before this command: URCs, or finals of older
+        # commands (strays). Parsed now, so none of it can end this command.
+        self.busy = False
+        self._drain()
         self.p.expect = expect
         self.p.expect_bare = expect is at.BARE
         self.send_command()

@@ -416,9 +416,10 @@ class Stream(IOBase):
         p = self._e.p
         if p.raw_dropped:
             self._lost(OSError(EIO, "the module sent %d bytes more than asked" % p.raw_dropped))
-        if got == 0 and p.unknown != self._unknown:
-            # A line we could not read where the header belongs: the module sent data
-            # that a damaged line lost. Say so rather than report an empty buffer.
+        if p.slipped or (got == 0 and p.unknown != self._unknown):
+            # A line we could not read between the payload and its OK (the count slipped:
+            # bytes were lost or added, so what was copied is not the payload), or where
+            # the header belongs (the data is lost). The stream has a gap: fail the socket.
             self._lost(OSError(EIO, "garbled answer to a read: received data was lost on the line"))
         return got
 
@@ -430,6 +431,10 @@ class Stream(IOBase):
         if why:
             self._freed = True  # closed by the peer and read empty: the module let it go
             return 0
+        # ERROR to a read of a live socket: the connection is broken, or the answer was
+        # damaged and its data is gone. The socket fails; what may still come is drained.
+        self._s.mark_dead(self._id, DEAD_LOST)
+        self._e.unsure = True
         self._e.fail(kind)
 
     # --- sending --------------------------------------------------------------------------
@@ -502,8 +507,8 @@ class Stream(IOBase):
             self._pause = self._pause * 2 if self._pause < 500 else 1000
             return
         self._restarted()
-        if kind == at.K_REBOOT or self._s.dead[self._id] > DEAD_PEER:
-            self._raise_dead()
+        if kind == at.K_REBOOT or self._s.dead[self._id]:
+            self._raise_dead()  # the cause seen (restart, PDP loss, the peer's close) says more
         # ERROR: the connection is gone; the note says to open it again.
         self._s.mark_dead(self._id, DEAD_PEER)
         raise OSError(ECONNRESET, "send failed: the module answered ERROR (connection broken)")
