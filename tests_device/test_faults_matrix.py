@@ -28,7 +28,7 @@ from qssl.compat import ticks_ms, ticks_diff, sleep_ms, uart_port
 FAULTS = ("restart", "restart_silent", "pdp_deact", "peer_close", "send_fail", "noise", "drop_in",
           "drop_out", "silence", "overlong", "mcu_reset", "hang")
 MOMENTS = ("idle", "connect", "send", "recv", "upload")
-OP_TIMEOUT = 5  # seconds, the user's socket timeout while the fault happens
+OP_TIMEOUT = 3  # seconds, the user's socket timeout while the fault happens
 RECONNECT_TIMEOUT = 20  # seconds, each connect of the recovery loop
 RECONNECT_TRIES = 4
 BEFORE = 1000  # bytes echoed before the fault
