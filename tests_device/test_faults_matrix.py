@@ -309,9 +309,20 @@ def _env_from_file():
     uart = [None]
 
     def get_uart():
+        # A new program: what the old one left unread went with its RAM; the MCU boots
+        # for longer than the module takes to finish the answer in flight.
         if uart[0] is None:
             uart[0] = unix.PtyUart(cfg["pty"])
-        return uart[0]
+        u = uart[0]
+        buf = bytearray(256)
+        t0 = ticks_ms()
+        quiet = ticks_ms()
+        while ticks_diff(ticks_ms(), quiet) < 300 and ticks_diff(ticks_ms(), t0) < 3000:
+            if u.any() and u.readinto(buf, 256):
+                quiet = ticks_ms()
+            else:
+                sleep_ms(10)
+        return u
 
     def arm(fault, moment):
         control.send("fm_arm %s %s" % (fault, moment))

@@ -80,6 +80,13 @@ def completed_handshakes(server):
     return sum(1 for s in list(server.sessions) if s.get("version"))
 
 
+def cert_refusals(server):
+    """TLS handshakes with server that the client ended with an unknown-CA alert: the
+    module checked the chain and refused it. (A plain TCP connect, as the library's
+    open diagnosis makes, is not counted.)"""
+    return sum(1 for s in list(server.sessions) if "UNKNOWN_CA" in (s.get("error") or ""))
+
+
 def settle(server, timeout=3.0):
     """Wait until every accepted connection has its handshake recorded."""
     end = time.monotonic() + timeout
@@ -111,8 +118,9 @@ class Servers:
                 (ROGUE_HOST, 443): ("127.0.0.1", self.rogue.port)}
 
     def rogue_counts(self):
+        """(handshakes refused for the certificate, handshakes completed)."""
         settle(self.rogue)
-        return self.rogue.accepted, completed_handshakes(self.rogue)
+        return cert_refusals(self.rogue), completed_handshakes(self.rogue)
 
     def config(self):
         ca = self.pki.ca_pem
@@ -236,8 +244,15 @@ def run_cell(servers, fault, moment):
     emu.boot()
 
     def uart():
+        # A new program: what the old one left unread went with its RAM. The MCU boots
+        # for longer than the module takes to finish the answer in flight (an answer
+        # still arriving meets a library bug: test_recovery_mcu_reset.py).
+        emu.call(lambda: None)  # the module has read what the old program wrote
+        end = time.monotonic() + 5
+        while not emu.out.idle() and time.monotonic() < end:
+            time.sleep(0.01)
         p = emu.port()
-        p.clear()  # a new program: what the old one left unread is gone with its RAM
+        p.clear()
         return p
 
     env = scenario.Env(uart, lambda f, mo: arm(emu, f, mo), emu.power, servers.config())
@@ -251,7 +266,7 @@ def run_cell(servers, fault, moment):
         emu.stop()
     r["seconds"] = round(time.monotonic() - t0, 2)
     acc1, hs1 = servers.rogue_counts()
-    r.update(r_module, rogue_reached=acc1 - acc0, rogue_completed=hs1 - hs0)
+    r.update(r_module, rogue_refused_at_tls=acc1 - acc0, rogue_completed=hs1 - hs0)
     return r
 
 
@@ -308,7 +323,7 @@ def _matrix_control(base):
             st = self.emu.state
             self.records.append(dict(module_sockets=len(st.sockets),
                                      module_seclevel=[st.cfg[i]["seclevel"] for i in (0, 1)],
-                                     rogue_reached=acc - self._mark[0], rogue_completed=hs - self._mark[1]))
+                                     rogue_refused_at_tls=acc - self._mark[0], rogue_completed=hs - self._mark[1]))
             self._mark = None
 
     return MatrixControl
@@ -417,8 +432,8 @@ def problems(r):
         p.append("ROGUE SERVER ACCEPTED")
     if r.get("rogue_completed"):
         p.append("rogue handshake completed")
-    if r.get("rogue_reached") is not None and r["rogue_reached"] < len(r["rogue"]):
-        p.append("rogue refused before TLS (verification not exercised)")
+    if r.get("rogue_refused_at_tls") is not None and r["rogue_refused_at_tls"] < len(r["rogue"]):
+        p.append("rogue not refused by the certificate check (verification not exercised)")
     if any(not isinstance(s, int) or s < 1 for s in r["seclevel"]):
         p.append("seclevel %s" % r["seclevel"])
     if r["left"] != 0 or r.get("module_sockets"):
@@ -454,8 +469,8 @@ def table(results, title):
         p = problems(r)
         rec = "-" if r["reconnect_ms"] is None else "%.2f s" % (r["reconnect_ms"] / 1000.0)
         rogue = ", ".join("ACCEPTED" if e is None else errno.errorcode.get(e[0], str(e[0])) for e in r["rogue"]) or "-"
-        if r.get("rogue_reached") is not None and r["rogue"]:
-            rogue += " (%d/%d at TLS)" % (r["rogue_reached"], len(r["rogue"]))
+        if r.get("rogue_refused_at_tls") is not None and r["rogue"]:
+            rogue += " (%d/%d unknown CA)" % (r["rogue_refused_at_tls"], len(r["rogue"]))
         left = "%s/%s" % (r["left"], r.get("module_sockets", "?"))
         rows.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["fault"], r["moment"], _errtext(r["saw"]), _errtext(r["old"]),
