@@ -115,7 +115,7 @@ def test_silent_restart_old_socket_names_the_restart(net):
 
 
 BUG_FIRST_CONNECT_AFTER_SILENT_RESTART = (
-    "stream.py connect: after a restart nobody saw, prepare_connect() finds nothing to recover "
+    "stream.py connect_start(): after a restart nobody saw, prepare_connect() finds nothing to recover "
     "(the epoch has not moved yet); ensure() then meets the echo and re-uploads the CA, but the "
     "PDP context is gone and AT+QSSLOPEN answers ERROR: the first connect raises EIO "
     "'AT+QSSLOPEN=... -> ERROR' instead of recovering (only the second connect works). "
