@@ -37,4 +37,5 @@ uart = _board.uart
 is_on = _board.is_on
 power_on = _board.power_on  # True when it switched the module on now
 power_off = _board.power_off
-modem = _board.modem  # powers the module on if needed, returns a qssl.Modem
+power = _board.power  # power(on): what qssl.Modem(power=) calls to power-cycle
+modem = _board.modem  # powers the module on if needed, returns a qssl.Modem with power=power

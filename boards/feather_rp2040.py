@@ -30,6 +30,8 @@ PWRKEY_INVERTED = True
 _PULSE_S = 1.0
 _STATUS_WAIT_S = 5.0  # STATUS goes high about 1-2 s after the pulse starts
 _UART_READY_S = 1.0  # the module answers AT a little after STATUS
+_OFF_WAIT_S = 12.0  # the power-down procedure before STATUS falls
+_ANSWER_WAIT_S = 6.0  # without STATUS: how long a switched-on module may take to answer AT
 
 _uart = None
 _pwrkey = None
@@ -82,35 +84,71 @@ def is_on():
     return bool(_status.value)
 
 
-def power_on():
-    """Turn the module on unless it already is. Returns True when it was switched on now."""
-    _key(False)
-    if is_on():
-        return False
+def _pulse():
     _key(True)
     time.sleep(_PULSE_S)
     _key(False)
+
+
+def _wait(pred, wait_s):
+    end = time.monotonic() + wait_s
+    while not pred():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def power_on():
+    """Turn the module on unless it already is. Returns True when it was switched on now.
+    Without STATUS a module that does not answer AT may be off or hung; one pulse
+    switches the one on and the other off, so a second pulse follows when the first
+    brought no answer."""
+    _key(False)
+    if is_on():
+        return False
+    _pulse()
     if STATUS_PIN is not None:
-        end = time.monotonic() + _STATUS_WAIT_S
-        while not is_on():
-            if time.monotonic() > end:
-                raise OSError(110, "modem STATUS stayed low after PWRKEY pulse")
-            time.sleep(0.05)
-    time.sleep(_UART_READY_S)  # qssl's Modem.start() then syncs with AT
+        if not _wait(is_on, _STATUS_WAIT_S):
+            raise OSError(110, "modem STATUS stayed low after PWRKEY pulse")
+        time.sleep(_UART_READY_S)  # qssl's Modem.start() then syncs with AT
+        return True
+    if _wait(is_on, _ANSWER_WAIT_S):
+        return True
+    _pulse()  # it was on but hung: the first pulse switched it off
+    if not _wait(is_on, _ANSWER_WAIT_S):
+        raise OSError(110, "no answer to AT after two PWRKEY pulses: check power and wiring")
     return True
 
 
 def power_off():
-    """Orderly power-down with the key (AT+QPOWD=1 does the same from software)."""
-    if is_on():
-        _key(True)
-        time.sleep(_PULSE_S)
-        _key(False)
+    """Orderly power-down with the key (AT+QPOWD=1 does the same from software).
+    True when it was switched off now. Without STATUS a module that does not answer
+    AT is left as it is (power_on() sorts a hung one out)."""
+    _key(False)
+    if not is_on():
+        return False
+    _pulse()
+    if STATUS_PIN is not None and not _wait(lambda: not is_on(), _OFF_WAIT_S):
+        raise OSError(110, "modem STATUS stayed high after the power-off pulse")
+    return True
+
+
+def power(on):
+    """Switch the module on (True) or off (False); nothing when it already is. This is
+    what qssl.Modem(power=...) calls to power-cycle a module that stopped answering."""
+    if on:
+        power_on()
+    else:
+        power_off()
 
 
 def modem(**kw):
-    """Power the module on and return a qssl.Modem on its UART (kw go to qssl.Modem)."""
+    """Power the module on and return a qssl.Modem on its UART that can power-cycle it
+    (kw go to qssl.Modem; power=None turns that off)."""
     import qssl
 
     power_on()
+    if "power" not in kw:
+        kw["power"] = power
     return qssl.Modem(uart(), **kw)

@@ -5,12 +5,16 @@
 #   from boards import unix
 #   modem = unix.modem("/tmp/qmodem")     # a qssl.Modem on the pty
 #   u = unix.uart("/dev/ttyUSB0", 115200)  # or just the UART
+#   # the emulator started with --control /tmp/qctl: recovery can power-cycle it
+#   modem = unix.modem("/tmp/qmodem", power=unix.ControlPower("/tmp/qctl"))
 #
 # PtyUart has the machine.UART shape the engine uses (any(), readinto(buf, n),
 # write(buf, off, n)) and allocates nothing per call, so allocation tests can run
 # over a real pty.
 import os
 import select
+import socket
+import sys
 import termios
 
 DEFAULT_PATH = "/tmp/qmodem"
@@ -81,8 +85,54 @@ def power_on():
     return True
 
 
-def modem(path=None, baud=115200, **kw):
-    """A qssl.Modem on the pty (kw go to qssl.Modem)."""
+class ControlPower:
+    """power(on) for qssl.Modem(power=...) when the far end of the pty is the emulator
+    started with `--control PATH`: each call sends "power on" or "power off" over that
+    unix socket, as a board file pulses PWRKEY. Other control commands go by send()."""
+
+    def __init__(self, path=None):
+        path = path or os.getenv("QSSL_CONTROL")
+        if not path:
+            raise OSError(22, "no control socket path (argument or $QSSL_CONTROL)")
+        self.path = path
+
+    def _connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if sys.implementation.name == "micropython":
+            # The unix port takes the raw struct sockaddr_un: family (native u16), path.
+            p = self.path.encode()
+            fam = socket.AF_UNIX
+            addr = bytes((fam & 0xFF, fam >> 8)) if sys.byteorder == "little" else bytes((fam >> 8, fam & 0xFF))
+            s.connect(addr + p + bytes(108 - len(p)))
+        else:
+            s.connect(self.path)
+        return s
+
+    def send(self, line):
+        """One control command; raises OSError(EIO) with the emulator's message when it
+        answers "error ..."."""
+        s = self._connect()
+        try:
+            s.send(line.encode() + b"\n")
+            got = b""
+            while not got.endswith(b"\n"):
+                part = s.recv(256)
+                if not part:
+                    break
+                got += part
+        finally:
+            s.close()
+        answer = got.decode().strip()
+        if answer != "ok":
+            raise OSError(5, "control %r: %s" % (line, answer or "no answer"))
+
+    def __call__(self, on):
+        self.send("power on" if on else "power off")
+
+
+def modem(path=None, baud=115200, power=None, **kw):
+    """A qssl.Modem on the pty (kw go to qssl.Modem). power: None, or a callable(on)
+    that switches the module, e.g. ControlPower(path) for the emulator."""
     import qssl
 
-    return qssl.Modem(uart(path, baud), **kw)
+    return qssl.Modem(uart(path, baud), power=power, **kw)
