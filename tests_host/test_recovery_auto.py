@@ -50,16 +50,14 @@ def test_seen_restart_old_socket_named_then_connect_works(net):
         assert any(line.startswith(cmd) for line in sent), cmd
 
 
-BUG_RDY_DURING_ENSURE = (
-    "context.py ensure()/modem.query(): when the RDY of a restart is first read during the "
-    "AT+QSSLCFG=\"ctxindex\" read-back (a connect right after the restart, before anything "
-    "polled the UART), the command ends with K_REBOOT and query() raises ATError EIO "
-    "'AT+QSSLCFG=\"ctxindex\",0 -> ERROR': the module never answered ERROR, and the connect "
-    "fails instead of recovering (prepare_connect ran before the RDY was seen). Fix: ensure() "
-    "(or connect) should treat K_REBOOT as 'recover, then read back again'")
+# Guards a library bug found by the fault matrix (fixed): context.py ensure()/modem.query(): when
+# the RDY of a restart is first read during the AT+QSSLCFG="ctxindex" read-back (a connect right
+# after the restart, before anything polled the UART), the command ends with K_REBOOT and query()
+# raises ATError EIO 'AT+QSSLCFG="ctxindex",0 -> ERROR': the module never answered ERROR, and the
+# connect fails instead of recovering (prepare_connect ran before the RDY was seen). Fix: ensure()
+# (or connect) should treat K_REBOOT as 'recover, then read back again'
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_RDY_DURING_ENSURE)
 def test_connect_right_after_a_restart_recovers(net):
     rig, ctx, old = net
     rig.emu.faults.reboot()
@@ -98,14 +96,12 @@ def test_silent_restart_then_connect_works(net):
     assert rig.m.stats()["recoveries"] >= 1
 
 
-BUG_SILENT_RESTART_CAUSE = (
-    "stream.py _send_failed: after a restart nobody saw (autobaud), the old socket's next send "
-    "gets ERROR from the restarted module and raises 'send failed: the module answered ERROR "
-    "(connection broken)' although the echo that came back (echoes counter) shows the module "
-    "restarted; the cause is not named")
+# Guards a library bug found by the fault matrix (fixed): stream.py _send_failed: after a restart
+# nobody saw (autobaud), the old socket's next send gets ERROR from the restarted module and
+# raises 'send failed: the module answered ERROR (connection broken)' although the echo that came
+# back (echoes counter) shows the module restarted; the cause is not named
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_SILENT_RESTART_CAUSE)
 def test_silent_restart_old_socket_names_the_restart(net):
     rig, ctx, old = net
     rig.emu.autobaud = True
@@ -114,15 +110,14 @@ def test_silent_restart_old_socket_names_the_restart(net):
     assert "restart" in str(e), e
 
 
-BUG_FIRST_CONNECT_AFTER_SILENT_RESTART = (
-    "stream.py connect_start(): after a restart nobody saw, prepare_connect() finds nothing to recover "
-    "(the epoch has not moved yet); ensure() then meets the echo and re-uploads the CA, but the "
-    "PDP context is gone and AT+QSSLOPEN answers ERROR: the first connect raises EIO "
-    "'AT+QSSLOPEN=... -> ERROR' instead of recovering (only the second connect works). "
-    "Fix: after _prepare(), if the epoch moved, call prepare_connect() again before the open")
+# Guards a library bug found by the fault matrix (fixed): stream.py connect_start(): after a
+# restart nobody saw, prepare_connect() finds nothing to recover (the epoch has not moved yet);
+# ensure() then meets the echo and re-uploads the CA, but the PDP context is gone and AT+QSSLOPEN
+# answers ERROR: the first connect raises EIO 'AT+QSSLOPEN=... -> ERROR' instead of recovering
+# (only the second connect works). Fix: after _prepare(), if the epoch moved, call
+# prepare_connect() again before the open
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_FIRST_CONNECT_AFTER_SILENT_RESTART)
 def test_first_connect_after_silent_restart_works(net):
     rig, ctx, old = net
     rig.emu.autobaud = True

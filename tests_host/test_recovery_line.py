@@ -37,15 +37,14 @@ def test_module_off():
     assert 2.0 < took < 3.6, took
 
 
-BUG_WRONG_BAUD_NOT_RECOGNISED = (
-    "modem.py _sync(): at a wrong baud rate the module's banner arrives as bytes 0x80..0xFF "
-    "with no CR/LF; the parser counts only 0x00/0xFF as noise and keeps the rest as a half "
-    "line, so p.noise and p.unknown stay 0 and start() says 'is the module powered and wired' "
-    "exactly as for a module that is off. Fix: count bytes received without a readable line "
-    "(e.g. the parser's pending half-line length, or any byte >= 0x80 in line mode) as noise")
+# Guards a library bug found by the fault matrix (fixed): modem.py _sync(): at a wrong baud rate
+# the module's banner arrives as bytes 0x80..0xFF with no CR/LF; the parser counts only 0x00/0xFF
+# as noise and keeps the rest as a half line, so p.noise and p.unknown stay 0 and start() says 'is
+# the module powered and wired' exactly as for a module that is off. Fix: count bytes received
+# without a readable line (e.g. the parser's pending half-line length, or any byte >= 0x80 in line
+# mode) as noise
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_WRONG_BAUD_NOT_RECOGNISED)
 def test_wrong_baud_rate_is_named():
     emu = _emulator()
     try:
@@ -70,14 +69,13 @@ def test_switched_on_late_is_found():
         emu.stop()
 
 
-BUG_READBACK_IGNORES_SOCKET_TIMEOUT = (
-    "context.py ensure()/_read_back(): the AT+QSSLCFG=\"ctxindex\" read-back before every connect "
-    "goes through modem.query_line() with its fixed 5000 ms, not the time left of the socket's "
-    "timeout (ensure() gets timeout_ms but only _send() uses it): connect() with settimeout(2) "
-    "on a silent module returns after 5 s, not within timeout + 0.5 s")
+# Guards a library bug found by the fault matrix (fixed): context.py ensure()/_read_back(): the
+# AT+QSSLCFG="ctxindex" read-back before every connect goes through modem.query_line() with its
+# fixed 5000 ms, not the time left of the socket's timeout (ensure() gets timeout_ms but only
+# _send() uses it): connect() with settimeout(2) on a silent module returns after 5 s, not within
+# timeout + 0.5 s
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_READBACK_IGNORES_SOCKET_TIMEOUT)
 def test_connect_timeout_bounds_the_settings_readback(pki):
     emu = _emulator()
     try:

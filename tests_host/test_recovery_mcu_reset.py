@@ -112,16 +112,15 @@ def test_reset_in_the_middle_of_an_exchange(booted, pki, tls_echo, cmd):
     six_new_sockets(booted, m, ctx)
 
 
-BUG_STALE_ANSWER_AT_START = (
-    "modem.py start()/_sync(): when an answer the old program never read (an MCU reset during "
-    "AT+QSSLRECV or AT+QSSLOPEN) arrives after the new program's first AT, its OK is taken as "
-    "the answer to AT, and every command of the bring-up then gets the answer of the one before "
-    "(ATE0 gets AT's OK, AT+CPIN? gets AT+CMEE=1's, AT+QSSLSTATE gets AT+CPIN?'s ...); attach() "
-    "ends with 'AT+QILOCIP -> ERROR'. Fix: confirm the sync with a command whose answer line is "
-    "its own (AT+CMEE? -> +CMEE:, as resync() does) or drain until quiet before the first AT")
+# Guards a library bug found by the fault matrix (fixed): modem.py start()/_sync(): when an answer
+# the old program never read (an MCU reset during AT+QSSLRECV or AT+QSSLOPEN) arrives after the
+# new program's first AT, its OK is taken as the answer to AT, and every command of the bring-up
+# then gets the answer of the one before (ATE0 gets AT's OK, AT+CPIN? gets AT+CMEE=1's,
+# AT+QSSLSTATE gets AT+CPIN?'s ...); attach() ends with 'AT+QILOCIP -> ERROR'. Fix: confirm the
+# sync with a command whose answer line is its own (AT+CMEE? -> +CMEE:, as resync() does) or drain
+# until quiet before the first AT
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_STALE_ANSWER_AT_START)
 def test_reset_with_the_old_answer_still_arriving(booted, pki, tls_echo):
     """The same during a read, but the old answer is still on its way when the new
     program starts (a fast MCU boot, a slow line): 300 ms late here."""
@@ -131,16 +130,14 @@ def test_reset_with_the_old_answer_still_arriving(booted, pki, tls_echo):
     six_new_sockets(booted, m, ctx)
 
 
-BUG_RESET_DURING_PAYLOAD = (
-    "modem.py start()/_sync(): a program that died after AT+QSSLSEND's '> ' prompt (or after "
-    "AT+QSECWRITE's CONNECT) leaves the module waiting for payload bytes; the new program's "
-    "start() sends AT every ~0.5 s, which the module takes as payload (3 bytes a try), so "
-    "start() times out with 'no answer to AT: is the module powered and wired' and the module "
-    "stays unusable. Fix: on no answer, _sync() could write a block of filler (ESC / Ctrl+Z "
-    "bytes, as resync() feeds owed payload) before giving up, or try the +++ escape")
+# Guards a library bug found by the fault matrix (fixed): modem.py start()/_sync(): a program that
+# died after AT+QSSLSEND's '> ' prompt (or after AT+QSECWRITE's CONNECT) leaves the module waiting
+# for payload bytes; the new program's start() sends AT every ~0.5 s, which the module takes as
+# payload (3 bytes a try), so start() times out with 'no answer to AT: is the module powered and
+# wired' and the module stays unusable. Fix: on no answer, _sync() could write a block of filler
+# (ESC / Ctrl+Z bytes, as resync() feeds owed payload) before giving up, or try the +++ escape
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_RESET_DURING_PAYLOAD)
 def test_reset_while_the_module_waits_for_send_payload(booted, pki, tls_echo):
     booted.route(ECHO_HOST, tls_echo)
     trip = TripUart(booted.emu.port())

@@ -365,7 +365,7 @@ class Parser:
             j -= 1
         v = parse_int(line, j, self.n)
         bad = j == 0 or v is None or v < 0  # no "<ip>:<port>,TCP,<len>": a damaged header
-        if bad:
+        if bad or v is None:
             v = 0
         self.raw_len = v
         self.raw_left = v
