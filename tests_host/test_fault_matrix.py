@@ -11,13 +11,9 @@ import pytest
 
 import fault_matrix as fm
 
-# Cells whose problems are library bugs (reported; see test_recovery_auto.py): the
-# test pins exactly these, so a fix (or a new problem) shows up here.
-KNOWN = {
-    ("restart_silent", "idle"): ["cause (restart) not named"],
-    ("restart_silent", "connect"): ["cause (restart) not named"],
-    ("restart", "upload"): ["the error seen does not name the cause (restart)"],
-}
+# Cells with known problems: none since the library fixes (test_recovery_auto.py). The
+# test pins exactly these, so a new problem shows up here.
+KNOWN = {}
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +78,7 @@ def test_table_and_grid_show_every_cell():
     assert "| restart | 0.2s |" in g and "| hang |  | FAIL |" in g
 
 
-MICROPYTHON_KNOWN = {("restart_silent", "idle"): ["cause (restart) not named"]}
+MICROPYTHON_KNOWN = {}
 
 
 def test_subset_on_micropython(servers):
