@@ -60,6 +60,7 @@ class Engine:
         self.unsure = False  # resync before the next command
         self.owed = 0  # payload bytes the module may still wait for (after a prompt)
         self.promised = 0  # payload the running command will ask for after its prompt or CONNECT
+        self.sent = 0  # payload just written: if its answer never comes, bytes of it may be missing
         self.data_mode = False  # the module may be in transparent data mode
         # Loud counters; their sum is epoch(): anything that may hide a restart.
         self.stray = 0  # final results that no command was waiting for
@@ -203,6 +204,7 @@ class Engine:
         for it (resync feeds it)."""
         self.hold = False
         self.wdl = ticks_add(ticks_ms(), clamp_ms(self.tmo))
+        self.sent = n
         self.owed = self._write_all(buf, off, n)
         if self.owed:
             self._lost()
@@ -263,6 +265,7 @@ class Engine:
 
     def _done(self):
         self.promised = 0
+        self.sent = 0
         self.busy = False
         self.on_line = None
         self.p.expect = None
@@ -271,7 +274,9 @@ class Engine:
     def _timeout(self):
         # The command is given up, and its answer may still come: resync before the next
         # one. A module that may have given a prompt waits for the promised payload.
-        self.owed = self.promised
+        # Payload promised (prompt maybe lost), or written and unanswered (bytes of it may
+        # have been lost on the way: the module still counts them): owed either way.
+        self.owed = self.promised if self.promised else self.sent
         self._done()
         self.timeouts += 1
         self._lost()

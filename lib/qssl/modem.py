@@ -209,7 +209,7 @@ class Modem:
         self._registered(deadline)
         state = self.status(self._left(deadline, 5000))[0]
         if state == "PDP DEACT":
-            self.detach()
+            self.detach(self._left(deadline, 40000))
             state = "IP INITIAL"
         e = self.eng
         if state == "IP INITIAL":
@@ -345,6 +345,10 @@ class Modem:
                 rows.append((i, at.text(line, offs[2], offs[3]), at.text(line, offs[4], offs[5]),
                              at.parse_int(line, offs[6], offs[7]), at.text(line, offs[8], offs[9]),
                              at.parse_int(line, offs[10], offs[11]) == 1))
+            else:
+                raise OSError(EIO, "garbled AT+QSSLSTATE line")
+        if state is None:
+            raise OSError(EIO, "AT+QSSLSTATE answered without its state line")
         for i in range(NSOCK):
             s.foreign[i] = 1 if busy[i] and s.owner[i] is None else 0
         return state, rows
@@ -439,6 +443,14 @@ class Modem:
         if t <= 0:
             raise OSError(ETIMEDOUT, "timed out")
         return t if t < longest else longest
+
+    def open_refused(self):
+        """A socket's open was refused while the PDP context looked up: with recovery on,
+        take it as lost (its +PDP DEACT may have been lost on the line); True then."""
+        if self.auto_recover and self._apn is not None:
+            self._down = True
+            return True
+        return False
 
     def explain_refusal(self, kind, command):
         """A socket's open command was refused: say why when we know."""

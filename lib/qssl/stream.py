@@ -18,6 +18,7 @@ MAX_RECV = const(1500)
 _CMD_MS = const(10000)  # answer time of one send/recv command (payload included)
 _SLACK_MS = const(450)  # a command started just before the deadline may finish after it
 _OPEN_MS = const(5000)  # the OK of AT+QSSLOPEN / AT+QIOPEN
+_PROBE_MS = const(2000)  # a blocking read with no "recv" URC reads anyway this often
 
 S_NEW = const(0)
 S_CONNECTED = const(1)
@@ -57,6 +58,7 @@ class Stream(IOBase):
         self._state = S_NEW
         self._epoch = 0  # the engine's epoch when the context settings were checked
         self._echoes = 0  # the engine's echo count then: more later means a restart
+        self._probe = 0  # when a waiting read last asked the module
         self._peer = None
         self._rb = None  # type: bytearray | None  # read-ahead for readline(), made on first use
         self._rs = 0
@@ -152,19 +154,31 @@ class Stream(IOBase):
         if self._state != S_NEW:
             raise OSError(EALREADY if self._state != S_CLOSED else ENOTCONN, "socket already used")
         self._start_deadline(MAX_MS)
-        self._get_ready()
-        self._id = self._s.claim(self)
         self._peer = (host.decode(), port)
-        self._state = _S_OPENING
-        try:
-            self._open_cmd(host, port, self._open_secs())  # pyright: ignore[reportAttributeAccessIssue]
-            self._e.slot = self._id
-            kind = self._e.run(self._cmd_ms(_OPEN_MS))
-            if kind != at.K_OK:
-                self._open_refused(kind)
-        except OSError:
-            self._abandon()
-            raise
+        retry = True
+        while True:
+            self._get_ready()
+            self._id = self._s.claim(self)
+            self._state = _S_OPENING
+            try:
+                self._open_cmd(host, port, self._open_secs())  # pyright: ignore[reportAttributeAccessIssue]
+                self._e.slot = self._id
+                kind = self._e.run(self._cmd_ms(_OPEN_MS))
+            except OSError:
+                self._abandon()
+                raise
+            if kind == at.K_OK:
+                return
+            self._s.release(self._id)
+            self._id = -1
+            self._state = S_CLOSED
+            # Refused: the PDP context may be gone without its URC (lost on the line).
+            # With recovery on, recover once and open again.
+            if retry and not self._expired() and self._m.open_refused():
+                retry = False
+                self._state = S_NEW
+                continue
+            self._open_refused(kind)
 
     def connect_poll(self):
         """Second half: True once connected, False while the module is still opening;
@@ -359,7 +373,8 @@ class Stream(IOBase):
 
     def _fetch(self, buf, n):
         # One URC can stand for many reads (ERRATA 11): read until the module answers
-        # empty, and only then wait for the next "recv" URC.
+        # empty, and only then wait for the next "recv" URC (or read anyway every 2 s,
+        # so that a URC lost on the line does not stall the socket).
         if self._state == _S_OPENING:
             self._finish_open()
         if self._state != S_CONNECTED:
@@ -367,6 +382,7 @@ class Stream(IOBase):
         if n > MAX_RECV:
             n = MAX_RECV
         self._start_deadline(0)
+        self._probe = ticks_ms()
         while True:
             got = self._try_read(buf, n)
             if got >= 0:
@@ -377,7 +393,13 @@ class Stream(IOBase):
                 self._e.pump()
                 got = self._try_read(buf, n)
                 return None if got < 0 else got
-            self._idle()
+            self._wait_data()
+
+    def _wait_data(self):
+        self._idle()
+        if ticks_diff(ticks_ms(), self._probe) >= _PROBE_MS:
+            self._probe = ticks_ms()
+            self._s.ready[self._id] = 1
 
     def _try_read(self, buf, n):
         # bytes read, 0 at end of stream, -1 when nothing is there yet
