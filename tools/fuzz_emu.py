@@ -382,9 +382,14 @@ def case_at(world, arm, what):
 CASES = {"send": case_send, "recv": case_recv, "status": case_status, "at": case_at}
 
 
-def run_case(world, exchange, arm, what):
+def run_case(world, exchange, arm, what, recv_n=200, send_n=200):
     """One case and the checks after it. Returns the exception the call raised (or None)."""
-    exc = CASES[exchange](world, arm, what)
+    if exchange == "send":
+        exc = case_send(world, arm, what, send_n)
+    elif exchange == "recv":
+        exc = case_recv(world, arm, what, recv_n)
+    else:
+        exc = CASES[exchange](world, arm, what)
     check_clean(world, what)
     echo_works(world, what)
     return exc
