@@ -222,3 +222,88 @@ def test_every_call_keeps_time_after_a_stray(world):
     finally:
         s.close()
     F.check_clean(world, "strays between calls")
+
+
+# --- found by tools/fuzz_line.py ----------------------------------------------------------------------
+def test_late_answers_to_resync_tries_are_not_later_answers(trickle):
+    # The read's answer and all after it come 3 s late. The resync before status()
+    # sends AT+CMEE? more than once; the held answers arrive while its second try
+    # waits: the first "+CMEE: 1"/OK ends the resync and the second try's answer is
+    # still on its way (read 4 bytes at a time here). It must not pass for the answer
+    # of status() (which returned (None, []) in round 2) or of AT.
+    world = trickle
+    s = world.socket(timeout=0.5)
+    s.sendall(F.payload(60, 5))
+    assert world.wait_ready(s)
+    world.emu.faults.delay_next(3000, "response")  # released while resync try 2 waits
+    _, exc, _ = F.timed(s.recv, 0.5, 1500)
+    assert exc is not None and exc.errno == errno.ETIMEDOUT
+    state, rows = F.timed(world.m.status, 8.0, 8000)[0]
+    assert state in ("IP STATUS", "IP PROCESSING")
+    assert sorted(r[0] for r in rows) == world.module_sockets()
+    s.close()
+    F.check_clean(world, "late resync answers")
+    F.check_clean(world, "late resync answers, twice")
+
+
+def test_lost_recv_urc_does_not_jam_the_socket(world):
+    # One byte of the "recv" URC is lost. The module sends no other URC while its
+    # buffer is not empty, so unless the library reads anyway, the data (and all that
+    # follows) is never delivered. It must arrive, or the socket fail.
+    s = world.socket(timeout=1)
+    try:
+        world.emu.faults.mangle_next(F.cut_at(5), "urc")
+        data = F.payload(80, 1)
+        s.sendall(data)
+        got = bytearray()
+        failed = None
+        for attempt in range(5):
+            if attempt == 2:
+                s.sendall(F.payload(20, 2))  # more data: still no URC from the module
+                data += F.payload(20, 2)
+            try:
+                got += s.recv(1500)
+            except OSError as e:
+                if e.errno != errno.ETIMEDOUT:
+                    failed = e
+                    break
+            if len(got) >= len(data):
+                break
+        assert failed is not None or bytes(got) == data, \
+            "after 5 reads: %d of %d bytes, the module holds %d" % (
+                len(got), len(data), world.emu.call(lambda: len(world.emu.state.sockets[s.ssid].rx)))
+    finally:
+        s.close()
+
+
+def test_lost_pdp_deact_urc_next_connect_recovers(world):
+    # "+PDP DEACT" itself is lost; the "closed" URCs that follow it are seen. The
+    # context is gone: the next connect must bring it back, not fail for ever.
+    s = world.socket()
+    world.emu.faults.mangle_next(lambda c: b"", "urc")
+    world.emu.faults.pdp_deact()
+    world.settle()
+    s.close()
+    state, _ = world.m.status()
+    assert state == "PDP DEACT"
+    for attempt in range(2):
+        try:
+            F.echo_works(world, "after a lost +PDP DEACT")
+            break
+        except OSError:
+            if attempt:
+                raise
+    F.check_clean(world, "after a lost +PDP DEACT")
+
+
+def test_payload_bytes_lost_on_the_way_in_are_not_completed_by_commands(world):
+    # 3 payload bytes are lost before the module: it waits for 3 more after the
+    # library finished writing. The library times out on SEND OK; what it writes next
+    # must not complete the payload with command text ("\rAT" to the peer).
+    s = world.socket(timeout=1)
+    world.emu.faults.drop_in_at(len(b"AT+QSSLSEND=0,100\r") + 50, 3)
+    _, exc, _ = F.timed(s.send, 1, F.payload(100))
+    assert exc is not None
+    F.timed(s.close, 5)
+    world.settle()
+    F.check_clean(world, "payload bytes lost on the way in")
