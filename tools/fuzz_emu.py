@@ -398,3 +398,76 @@ def run_case(world, exchange, arm, what, recv_n=200, send_n=200):
     check_clean(world, what)
     echo_works(world, what)
     return exc
+
+
+# --- the emulator-backed fuzz (tools/fuzz_line.py --emu) -----------------------------------------
+KIND_OF = {"send": ("prompt", "final"), "recv": ("response",), "status": ("response",), "at": ("final",)}
+
+
+def random_case(rng):
+    """(exchange, arm, description) of one random piece of damage."""
+    import random  # noqa: F401 - rng is a random.Random
+
+    ex = rng.choice(("send", "send", "recv", "recv", "status", "at"))
+    kind = rng.choice(KIND_OF[ex])
+    frac = rng.random()
+    r = rng.random()
+    if r < 0.35:
+        name = rng.choice(sorted(URCS))
+        extra = URCS[name]
+        what = "%s: %s at %.2f of the %s" % (ex, name, frac, kind)
+    elif r < 0.55:
+        name = rng.choice(sorted(STRAYS))
+        extra = STRAYS[name]
+        what = "%s: stray %s at %.2f of the %s" % (ex, name, frac, kind)
+    elif r < 0.85:
+        n = rng.choice((1, 1, 2))
+        what = "%s: %d bytes cut at %.2f of the %s" % (ex, n, frac, kind)
+        return ex, (lambda emu: emu.faults.mangle_next(lambda c: cut_at(int(frac * len(c)), n)(c), kind)), what
+    elif r < 0.93:
+        # a byte of what the host writes for this exchange only (command and payload)
+        k = rng.randrange(0, {"send": 30, "recv": 21, "status": 13, "at": 3}[ex])
+        what = "%s: input byte %d dropped" % (ex, k)
+        return ex, (lambda emu: emu.faults.drop_in_at(k, 1)), what
+    else:
+        ms = rng.choice((300, 1500, 3000))
+        what = "%s: the %s and all after it %d ms late" % (ex, kind, ms)
+        return ex, (lambda emu: emu.faults.delay_next(ms, kind)), what
+    return ex, (lambda emu: emu.faults.mangle_next(lambda c: insert_at(int(frac * (len(c) + 1)), extra)(c),
+                                                   kind)), what
+
+
+def fuzz(streams, seed, out=print):
+    """Random cases against the emulator; prints figures like fuzz_line's."""
+    import random
+    import tempfile
+
+    from testnet import make_pki
+
+    rng = random.Random(seed)
+    pki = make_pki(tempfile.mkdtemp(prefix="qssl-fuzz-pki-"))
+    world = None
+    exc_count = {}
+    failures = []
+    t0 = time.monotonic()
+    for k in range(streams):
+        ex, arm, what = random_case(rng)
+        if world is None:
+            world = World(pki, timeout=1.0)
+        try:
+            exc = run_case(world, ex, arm, what, recv_n=rng.choice((20, 200)), send_n=rng.choice((20, 200)))
+            key = "none" if exc is None else "%s(%s)" % (type(exc).__name__, exc.errno)
+            exc_count[key] = exc_count.get(key, 0) + 1
+        except (CaseFailure, OSError) as e:
+            failures.append((k, what, str(e)[:200]))
+            world.stop()
+            world = None
+    if world is not None:
+        world.stop()
+    wall = time.monotonic() - t0
+    out("emulator streams run: %d in %.0f s (%.2f streams/s)" % (streams, wall, streams / wall))
+    out("outcomes of the damaged call: " + ", ".join("%s %d" % (k, exc_count[k]) for k in sorted(exc_count)))
+    out("failed cases (an invariant broken): %d" % len(failures))
+    for k, what, why in failures[:20]:
+        out("  case %d: %s -- %s" % (k, what, why))
+    return failures

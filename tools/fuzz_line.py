@@ -55,7 +55,6 @@ TIMEOUTS = (0, 200, 1000, 2000, 1000, 2000)  # ms; 0 is non-blocking
 CALLS = ("send", "send", "recv", "recv", "recv", "status", "at", "connect", "close")
 _ALPHABET = b"abcdefghijklmnopqrstuvwxyz0123456789-_.,;:!?/\r\n\x00\x1a\x1b\xff"
 
-
 def payload(rng, n):
     """n bytes without upper-case letters: command text at the peer stands out."""
     b = bytearray(n)
@@ -63,13 +62,11 @@ def payload(rng, n):
         b[i] = _ALPHABET[rng.below(len(_ALPHABET))]
     return bytes(b)
 
-
 def has_command_text(data):
     for c in data:
         if 65 <= c <= 90:
             return True
     return False
-
 
 class Figures:
     def __init__(self):
@@ -91,13 +88,11 @@ class Figures:
         if len(self.first) < self.first_cap:
             self.first.append((stream, key, what))
 
-
 def exc_key(e):
     n = getattr(e, "errno", None)
     if n is None and getattr(e, "args", None):
         n = e.args[0]
     return "%s(%s)" % (type(e).__name__, _ERRNAMES.get(n, n))
-
 
 def _errnames():
     c = qssl.compat if hasattr(qssl, "compat") else None
@@ -109,9 +104,7 @@ def _errnames():
         out[getattr(c, name)] = name
     return out
 
-
 _ERRNAMES = _errnames()
-
 
 class Entry:
     """A library socket and the module's truth about it."""
@@ -121,7 +114,6 @@ class Entry:
         self.conn = conn
         self.got = bytearray()  # delivered to the caller
         self.sent = bytearray()  # what send() said went out
-
 
 class Session:
     def __init__(self, clock, seed, debug=None):
@@ -137,14 +129,13 @@ class Session:
         self.entries = []
         self.conns = []  # every module connection seen (for the command-text check)
 
-
 class Fuzzer:
     def __init__(self, seed, session_len=20, out=None):
         self.seed = seed
         self.session_len = session_len
         self.fig = Figures()
         self.clock = FM.Clock()
-        FM.patch(self.clock)
+        self.restore = FM.patch(self.clock)  # call it when done (in-process users)
         self.sess = None
         self.k = 0
         self.debug = None
@@ -173,7 +164,7 @@ class Fuzzer:
 
     def new_session(self, k):
         self.fig.sessions += 1
-        self.sess = Session(self.clock, self.seed * 7919 + k, self.debug)
+        self.sess = Session(self.clock, self.seed * 7919 + k, self.debug or _SWEEP_DEBUG[0])
 
     def ensure_socket(self, sess):
         if sess.entries:
@@ -370,10 +361,12 @@ class Fuzzer:
         t0 = self.clock.now
         try:
             kind = m.eng.command(b"AT", 5000)
+            if kind == at.K_REBOOT:  # a real restart's banner came meanwhile: ask again
+                kind = m.eng.command(b"AT", 5000)
         except OSError as e:
             self.desync("AT", repr(e))
             return
-        if self.clock.now - t0 > 5000 + SLACK_MS:
+        if self.clock.now - t0 > 10000 + SLACK_MS:
             self.fig.note(self.fig.violations, "clean AT slow", self.k, "%d ms" % (self.clock.now - t0))
         if kind != at.K_OK:
             self.desync("AT", "kind %d" % kind)
@@ -439,6 +432,71 @@ class Fuzzer:
                 return False
         return True
 
+    # --- one sweep case ------------------------------------------------------------------------
+    def failures(self):
+        f = self.fig
+        return sum(f.violations.values()) + sum(f.desyncs.values()) + sum(f.escaped.values()) + f.over
+
+    def sweep_case(self, ex, ops):
+        """A fresh session and socket, then one exchange with ops aimed at its chunk n
+        (or at byte k of what the host writes for it), then the clean check."""
+        self.new_session(self.k)
+        sess = self.sess
+        rng = FM.XorShift(self.k + 1)
+        mod = sess.mod
+        mod.rng = rng
+        self.fig.streams += 1
+        try:
+            e = self.connect(sess, 5000)
+            if ex == "recv":
+                data = payload(rng, 20)
+                e.s.sendall(data)
+                e.sent += data
+                self.clock.advance(100)  # the echo and its URC are in
+                sess.m.poll()
+            mod.damage = FM.Damage(ops)
+            self.call_fixed(sess, e, ex, 2000, rng)
+            self.clock.advance(100)
+            mod.damage = None
+            self.clean(sess, rng)
+        except FM.SpinError as ex_:
+            self.fig.note(self.fig.violations, "spins", self.k, str(ex_))
+        except OSError as ex_:
+            self.desync("setup", repr(ex_))
+        self.sess = None
+
+    def call_fixed(self, sess, e, what, tms, rng):
+        fig = self.fig
+        fig.calls += 1
+        t0 = self.clock.now
+        failed = False
+        try:
+            if what == "status":
+                sess.m.status(tms)
+            elif what == "at":
+                sess.m.eng.command(b"AT", tms)
+            else:
+                e.s.settimeout(tms / 1000.0)
+                if what == "send":
+                    data = payload(rng, 20)
+                    e.sent += data[: e.s.send(data)]
+                else:
+                    self.delivered(e, e.s.recv(1500))
+        except OSError as ex:
+            fig.exc[exc_key(ex)] = fig.exc.get(exc_key(ex), 0) + 1
+            failed = True
+        except Exception as ex:  # noqa: BLE001
+            fig.note(fig.escaped, type(ex).__name__, self.k, "%s: %r" % (what, ex))
+            self.sess = None
+            return
+        if self.clock.now - t0 - tms > SLACK_MS:
+            fig.over += 1
+            if self.clock.now - t0 - tms > fig.worst:
+                fig.worst = self.clock.now - t0 - tms
+                fig.worst_at = (self.k, what, tms)
+        if failed:
+            self.after_error(sess, what)
+
     # --- the report ------------------------------------------------------------------------------------
     def report(self, wall):
         f = self.fig
@@ -456,18 +514,93 @@ class Fuzzer:
         for k, key, what in f.first:
             p("  stream %d: %s: %s" % (k, key, what))
 
+# --- the full sweep -----------------------------------------------------------------------------
+# Every exchange of a send (prompt, SEND OK), a read (the +QSSLRECV answer), status()
+# (the table) and AT (OK); into each chunk every URC kind and stray final at every
+# byte offset, every single byte cut, and every byte of what the host writes for the
+# exchange lost. Each case starts a fresh session, so a failure is that case's own.
+SWEEP_CHUNKS = (("send", 0, "prompt"), ("send", 1, "SEND OK"), ("recv", 0, "read answer"),
+                ("status", 0, "table"), ("at", 0, "OK"))
+SWEEP_INSERTS = (("recv URC", b'\r\n+QSSLURC: "recv",0,0\r\n'), ("closed URC", b'\r\n+QSSLURC: "closed",5\r\n'),
+                 ("+PDP DEACT", b"\r\n+PDP DEACT\r\n"), ("RDY", b"\r\nRDY\r\n"),
+                 ("Call Ready", b"\r\nCall Ready\r\n"), ("+CME ERROR", b"\r\n+CME ERROR: 3\r\n"),
+                 ("stray OK", b"\r\nOK\r\n"), ("stray ERROR", b"\r\nERROR\r\n"),
+                 ("stray SEND OK", b"\r\nSEND OK\r\n"))
+_CHUNK_LEN = {
+    "prompt": len(b"\r\n> "),
+    "SEND OK": len(b"\r\nSEND OK\r\n"),
+    "read answer": len(b"\r\n+QSSLRECV: 127.0.0.1:443,TCP,20\r\n") + 20 + len(b"\r\nOK\r\n"),
+    "table": len(b'\r\n+QSSLSTATE: "IP PROCESSING"\r\n\r\n+QSSLSTATE: 0,"TCP","127.0.0.1",443,"CONNECTED",1\r\n'
+                 b"\r\nOK\r\n"),
+    "OK": len(b"\r\nOK\r\n"),
+}
+_WRITE_LEN = {"send": 18 + 20, "recv": 21, "status": 13, "at": 3}
 
-def run(streams, seed, session_len=20, start=0, out=None):
-    """Run streams [start, start+streams) of seed; returns the Fuzzer (figures in .fig)."""
-    fz = Fuzzer(seed, session_len, out)
-    # a range that starts inside a session replays that session from its start
-    first = start - start % session_len
-    for k in range(first, start + streams):
-        if k == start:
-            fz.fig = Figures()
-        fz.stream(k)
+def sweep_cases():
+    for ex, n, name in SWEEP_CHUNKS:
+        length = _CHUNK_LEN[name]
+        for what, extra in SWEEP_INSERTS:
+            for k in range(length + 1):
+                yield ex, name, what, [("insert_at", n, k, extra)]
+        for k in range(length):
+            yield ex, name, "cut", [("cut_at", n, k, 1)]
+    for ex in ("send", "recv", "status", "at"):
+        for k in range(_WRITE_LEN[ex]):
+            yield ex, "host's write", "lost", [("drop_in", k, 1)]
+
+def sweep(out=print, only=None):
+    """The full sweep; prints a line per (exchange, chunk, damage) with its failures."""
+    fz = Fuzzer(1, 1)
+    fz.out = out
+    table = {}
+    order = []
+    t0 = _wall()
+    try:
+        for idx, (ex, chunk, what, ops) in enumerate(sweep_cases()):
+            if only is not None and idx != only:
+                continue
+            key = (ex, chunk, what)
+            if key not in table:
+                table[key] = [0, 0, []]
+                order.append(key)
+            row = table[key]
+            row[0] += 1
+            before = fz.failures()
+            fz.k = idx
+            fz.sweep_case(ex, ops)
+            if fz.failures() != before:
+                row[1] += 1
+                if len(row[2]) < 4:
+                    row[2].append((ops[0][2] if ops[0][0] != "drop_in" else ops[0][1], idx))
+    finally:
+        fz.restore()
+    total = sum(r[0] for r in table.values())
+    bad = sum(r[1] for r in table.values())
+    out("sweep: %d cases in %.1f s, %d failed" % (total, _wall() - t0, bad))
+    for key in order:
+        r = table[key]
+        if r[1]:
+            out("  %-6s %-12s %-14s %4d/%-4d failed, e.g. offset/case %s"
+                % (key + (r[1], r[0], ", ".join("%d/#%d" % x for x in r[2]))))
+    fz.report(_wall() - t0)
     return fz
 
+def run(streams, seed, session_len=20, start=0, out=None):
+    """Run streams [start, start+streams) of seed; returns the Fuzzer (figures in .fig).
+    qssl's clock is virtual meanwhile and real again afterwards."""
+    fz = Fuzzer(seed, session_len, out)
+    try:
+        # a range that starts inside a session replays that session from its start
+        first = start - start % session_len
+        for k in range(first, start + streams):
+            if k == start:
+                fz.fig = Figures()
+            fz.stream(k)
+    finally:
+        fz.restore()
+    return fz
+
+_SWEEP_DEBUG = [None]
 
 class _Tee:
     """The library's AT transcript, printed only while a chosen stream runs."""
@@ -480,7 +613,6 @@ class _Tee:
             sys.stdout.write(bytes(b).decode("latin-1"))
         return len(b)
 
-
 def repro(seed, k, session_len):
     fz = Fuzzer(seed, session_len)
     fz.debug = _Tee(fz)
@@ -492,26 +624,38 @@ def repro(seed, k, session_len):
         fz.stream(j)
     fz.report(0)
 
-
 def _args(argv):
-    opts = {"streams": 1000, "seed": 1, "session": 20, "start": 0, "repro": None, "emu": False}
+    opts = {"streams": 1000, "seed": 1, "session": 20, "start": 0, "repro": None, "emu": False,
+            "sweep": False, "case": None}
     i = 1
     while i < len(argv):
         a = argv[i]
         if a == "--emu":
             opts["emu"] = True
+        elif a == "--sweep":
+            opts["sweep"] = True
         elif a.startswith("--") and i + 1 < len(argv):
             opts[a[2:]] = int(argv[i + 1])
             i += 1
         else:
             raise SystemExit("usage: fuzz_line.py [--streams N] [--seed S] [--start K] [--session L]"
-                             " [--repro K] [--emu]")
+                             " [--repro K] [--emu] [--sweep [--case I]]")
         i += 1
     return opts
 
-
 def main(argv):
     o = _args(argv)
+    if o["sweep"]:
+        if o["case"] is not None:  # one case, with its transcript
+
+            class _T:
+                def write(self, b):
+                    sys.stdout.write(bytes(b).decode("latin-1"))
+                    return len(b)
+
+            _SWEEP_DEBUG[0] = _T()
+        sweep(only=o["case"])
+        return
     if o["repro"] is not None:
         repro(o["seed"], o["repro"], o["session"])
         return
@@ -523,7 +667,6 @@ def main(argv):
     t0 = _wall()
     fz = run(o["streams"], o["seed"], o["session"], o["start"])
     fz.report(_wall() - t0)
-
 
 if __name__ == "__main__":
     main(sys.argv)

@@ -107,20 +107,31 @@ def ticks_diff(a, b):
     return ((a - b + _HALF) % _PERIOD) - _HALF
 
 
+_NAMES = ("ticks_ms", "sleep_ms", "ticks_add", "ticks_diff")
+
+
 def patch(clock):
-    """Put clock into qssl's modules (every module that imported the time functions)."""
+    """Put clock into qssl's modules (every module that imported the time functions).
+    Returns a function that puts the real ones back."""
     import qssl.engine
     import qssl.stream
     import qssl.modem
     import qssl.transparent
 
+    saved = []
+    repl = {"ticks_ms": clock.ticks_ms, "sleep_ms": clock.sleep_ms, "ticks_add": ticks_add,
+            "ticks_diff": ticks_diff}
     for m in (qssl.engine, qssl.stream, qssl.modem, qssl.transparent):
-        m.ticks_ms = clock.ticks_ms
-        m.sleep_ms = clock.sleep_ms
-        if hasattr(m, "ticks_add"):
-            m.ticks_add = ticks_add
-        if hasattr(m, "ticks_diff"):
-            m.ticks_diff = ticks_diff
+        for name in _NAMES:
+            if hasattr(m, name):
+                saved.append((m, name, getattr(m, name)))
+                setattr(m, name, repl[name])
+
+    def restore():
+        for m, name, fn in saved:
+            setattr(m, name, fn)
+
+    return restore
 
 
 # --- what can be put into the line -------------------------------------------------------------
@@ -157,7 +168,8 @@ class Conn:
 
 class Damage:
     """What happens to the line while armed. Output ops act on the n-th chunk the
-    module writes after arming: ("cut", n, frac, count), ("insert", n, frac, bytes),
+    module writes after arming: ("cut", n, frac, count), ("insert", n, frac, bytes) at a
+    fraction of the chunk's length, ("cut_at", n, k, count), ("insert_at", n, k, bytes),
     ("drop", n), ("delay", n, ms), ("replace", n, bytes). Input ops: ("drop_in", k, count):
     of the bytes the host writes after arming, k pass, the next count are lost."""
 
@@ -210,33 +222,33 @@ class FakeModule:
 
     # --- time --------------------------------------------------------------------------------
     def next_due(self):
+        now = self.clock.now
         t = None
-        for rel, _ in self.out:
-            if rel > self.clock.now:
-                t = rel
-                break
-        for due, _ in self.timers:
-            if t is None or due < t:
-                t = due
-        if self.hung_until > self.clock.now and (t is None or self.hung_until < t):
+        out = self.out
+        if out and out[-1][0] > now:  # release times never decrease: scan only then
+            for rel, _ in out:
+                if rel > now:
+                    t = rel
+                    break
+        if self.timers and (t is None or self.timers[0][0] < t):
+            t = self.timers[0][0]
+        if self.hung_until > now and (t is None or self.hung_until < t):
             t = self.hung_until
         return t
 
     def run_timers(self):
-        now = self.clock.now
-        while True:
-            due = None
-            for t in self.timers:
-                if t[0] <= now:
-                    due = t
-                    break
-            if due is None:
-                return
-            self.timers.remove(due)
-            due[1]()
+        timers = self.timers
+        while timers and timers[0][0] <= self.clock.now:
+            timers.pop(0)[1]()
 
     def after(self, ms, fn):
-        self.timers.append([self.clock.now + ms, fn])
+        """Run fn in ms (timers kept in order of their time, ties in order of arming)."""
+        due = self.clock.now + ms
+        timers = self.timers
+        i = len(timers)
+        while i > 0 and timers[i - 1][0] > due:
+            i -= 1
+        timers.insert(i, [due, fn])
 
     # --- output ------------------------------------------------------------------------------------
     def emit(self, data, kind="response"):
@@ -257,6 +269,10 @@ class FakeModule:
                 elif o == "insert":
                     k = int(op[2] * (len(data) + 1))
                     data = data[:k] + op[3] + data[k:]
+                elif o == "cut_at":  # at an absolute offset
+                    data = data[:op[2]] + data[op[2] + op[3]:]
+                elif o == "insert_at":
+                    data = data[:op[2]] + op[3] + data[op[2]:]
                 elif o == "drop":
                     data = b""
                 elif o == "replace":
@@ -295,10 +311,11 @@ class FakeModule:
         self.run_timers()
         now = self.clock.now
         n = 0
-        for rel, data in self.out:
-            if rel > now:
-                break
-            n += len(data)
+        j = 0
+        out = self.out
+        while j < len(out) and j < 8 and out[j][0] <= now:  # a few chunks at most: cheap
+            n += len(out[j][1])
+            j += 1
         if self.read_chunk and n > self.read_chunk:
             n = self.read_chunk
         return n
