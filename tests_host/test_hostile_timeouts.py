@@ -204,3 +204,26 @@ def test_uart_taking_nothing_connect(tap):
         tap.uart.zero_writes = False
     F.check_clean(tap, "after a UART that took nothing")
     F.echo_works(tap, "after a UART that took nothing")
+
+
+# --- the longest timeouts ----------------------------------------------------------------------------------
+def test_blocking_connect_that_recovers(world):
+    # A blocking connect gives recovery MAX_MS. On CPython and CircuitPython ticks wrap
+    # at 2**29, so a deadline 2**28 ms ahead must still read as ahead, not as past.
+    world.emu.faults.noise(b"\r\na garbled line\r\n")  # the epoch moves: the next connect recovers
+    time.sleep(0.1)
+    world.m.poll()
+    s = world.ctx.socket()  # blocking
+    try:
+        s.connect((F.ECHO_HOST, 443))
+        s.sendall(b"blocking")
+        got, exc = F.read_rest(s, b"blocking", bytearray())
+        assert exc is None and bytes(got) == b"blocking"
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("t", [None, 1 << 28, 1 << 29, 1 << 40])
+def test_modem_calls_with_the_longest_timeout(world, t):
+    state, _ = world.m.status(t)
+    assert state in ("IP STATUS", "IP PROCESSING")

@@ -100,6 +100,9 @@ class Clock:
 
 
 def ticks_add(a, d):
+    # As a 32-bit MicroPython port does: an interval of 2**29 ms or more is refused.
+    if not -_HALF * 2 <= d < _HALF * 2:
+        raise OverflowError("ticks interval overflow (as on a 32-bit port)")
     return (a + d) % _PERIOD
 
 
