@@ -100,4 +100,51 @@ def test_asyncio_two_sockets_interleave():
     tinytest.eq(out[b"B"], b"B0B1B2")
 
 
+
+
+def test_asyncio_connect_lets_other_tasks_run():
+    # qssl.aio.open_connection: the seconds the module spends on the TLS handshake are
+    # yielded to the event loop. A 20 ms ticker must keep ticking meanwhile.
+    tinytest.need("asyncio")
+    import asyncio
+    import time
+    from devenv import world
+    from qssl import aio
+
+    from devenv import control
+
+    w = world()
+    gaps = []
+    done = []
+    # The open's result comes 1.5 s late: a connect that blocked the loop would stall the ticker.
+    tinytest.eq(control("delay_next 1500 urc"), "ok")
+
+    async def ticker():
+        last = time.ticks_ms()
+        while not done:
+            await asyncio.sleep_ms(20)
+            now = time.ticks_ms()
+            gaps.append(time.ticks_diff(now, last))
+            last = now
+
+    async def main():
+        t = asyncio.create_task(ticker())
+        r, wr = await aio.open_connection(w["ctx"], w["cfg"]["echo_host"], w["cfg"]["echo_port"], 10)
+        wr.write(b"async hello")
+        await wr.drain()
+        data = b""
+        while len(data) < 11:
+            data += await asyncio.wait_for(r.read(64), 5)
+        done.append(1)
+        await t
+        wr.close()
+        return data
+
+    tinytest.eq(asyncio.run(main()), b"async hello")
+    print("ticker: %d ticks, longest gap %d ms" % (len(gaps), max(gaps)))
+    tinytest.eq(len(gaps) >= 3, True, "ticks during connect and echo")
+    tinytest.eq(len(gaps) >= 40, True, "ticks while the open result was late")
+    tinytest.eq(max(gaps) < 300, True, "longest gap %d ms" % max(gaps))
+
+
 tinytest.main(globals())

@@ -81,3 +81,31 @@ def test_failed_open_raises_and_frees_the_slot(attached, pki):
         s.connect(("nowhere.test", 443))  # not routed: the module answers ERROR
     assert e.value.errno == errno.ECONNABORTED
     assert attached.m.slots.owner == [None] * 6
+
+
+def test_escape_right_after_a_write_on_a_paced_line(pki, tls_echo):
+    # At 115200 baud a write returns before its bytes have crossed the line: the guard
+    # time before +++ must count from when they have (UART flush), or the module sees
+    # less than 1 s of silence and takes +++ as payload.
+    from quecsim import Emulator
+
+    import qssl
+
+    emu = Emulator(routes={(ECHO_HOST, 443): ("127.0.0.1", tls_echo.port)}, baud=115200)
+    emu.start()
+    try:
+        m = qssl.Modem(emu.port())
+        m.start()
+        m.attach(apn="CMNET")
+        ctx = m.ssl_context(0)
+        ctx.load_verify_locations(cadata=pki.ca_pem)
+        t = ctx.transparent()
+        t.settimeout(30)
+        t.connect((ECHO_HOST, 443))
+        t.send(b"x" * 200)
+        t.escape()
+        assert not t.data_mode
+        t.close()
+        assert m.status()[1] == []
+    finally:
+        emu.stop()

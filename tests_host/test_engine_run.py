@@ -7,7 +7,7 @@ import time
 import pytest
 
 from qssl import at
-from qssl.engine import Engine, F_PROMPT, F_SENT, F_CONNECT
+from qssl.engine import Engine, F_OK, F_PROMPT, F_SENT, F_CONNECT
 from qssl.errors import ATError
 from streams import ScriptedPort, recv_header, recv_reply
 
@@ -315,3 +315,14 @@ def test_deadline_holds_under_a_steady_trickle():
         e.command(b"AT", 50)
     assert ex.value.errno == errno.ETIMEDOUT
     assert time.monotonic() - t0 < 0.5
+
+
+@pytest.mark.parametrize("chunk", [0, 1, 4])
+def test_second_final_in_the_same_read_waits_for_the_next_wait(chunk):
+    # A transparent open answers OK and then CONNECT or ERROR; both may come in one UART
+    # read. The ERROR is the answer of the second wait, not a stray.
+    e, _ = engine([b"\r\nOK\r\n\r\nERROR\r\n"], chunk)
+    e.begin(b'AT+QSSLOPEN=0,1,"x",443,1,10')
+    assert e.run(300, None, F_CONNECT | F_OK) == at.K_OK
+    assert e.wait(300, F_CONNECT) == at.K_ERROR
+    assert e.stray == 0

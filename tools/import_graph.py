@@ -22,8 +22,8 @@ LAYERS = [
     ("commands", ["engine"]),
     ("slots", ["slots"]),
     ("sockets", ["stream", "socket", "tcp", "transparent"]),
-    ("services", ["certs", "context", "modem"]),
-    ("adapters", ["pool", "mqttsock"]),
+    ("services", ["certs", "diagnose", "context", "modem"]),
+    ("adapters", ["pool", "mqttsock", "aio"]),
     ("API", ["__init__"]),
 ]
 

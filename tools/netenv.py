@@ -148,7 +148,8 @@ class NetEnv:
             routes = ["%s:443=127.0.0.1:%d" % (HTTPS_HOST, https_port),
                       "%s:443=127.0.0.1:%d" % (ECHO_HOST, echo_port),
                       "%s:%d=127.0.0.1:%d" % (TCP_HOST, TCP_PORT, tcp_port)]
-            cmd = [sys.executable, "-m", "quecsim", "--pty", self.modem_pty]
+            self.control = os.path.join(self.work, "control")
+            cmd = [sys.executable, "-m", "quecsim", "--pty", self.modem_pty, "--control", self.control]
             for r in routes:
                 cmd += ["--route", r]
             if self.boot:
@@ -171,6 +172,7 @@ class NetEnv:
                 "https_host": HTTPS_HOST, "https_port": 443,
                 "echo_host": ECHO_HOST, "echo_port": 443,
                 "tcp_host": TCP_HOST, "tcp_port": TCP_PORT,
+                "control": self.control,  # quecsim's fault socket (tools/quecsim/control.py)
             }
             self.config_path = os.path.join(self.work, "env.json")
             with open(self.config_path, "w") as f:

@@ -1,7 +1,8 @@
 # qssl: Quectel GSM modules' own TLS stack, as sockets. The names users import.
+# What a program may never use (plain TCP, transparent mode, the socket pool, the
+# checksum) is loaded on first access, so it costs no RAM until then.
 from .modem import Modem
 from .errors import ATError, PDPError
-from .certs import checksum
 from .context import (
     SSLContext,
     SSLv3,
@@ -20,8 +21,33 @@ from .context import (
     CERT_REQUIRED,
 )
 from .socket import SSLSocket
-from .tcp import TCPSocket
-from .transparent import TransparentSocket
-from .pool import SocketPool, AF_INET, SOCK_STREAM
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # Module __getattr__ (MicroPython, CircuitPython and CPython 3.7+). Where a build
+    # lacks it, import from the submodule: from qssl.tcp import TCPSocket.
+    if name == "TCPSocket":
+        from .tcp import TCPSocket as v
+    elif name == "TransparentSocket":
+        from .transparent import TransparentSocket as v
+    elif name == "checksum":
+        from .certs import checksum as v
+    elif name == "SocketPool":
+        from .pool import SocketPool as v
+    elif name == "AF_INET":
+        from .pool import AF_INET as v
+    elif name == "SOCK_STREAM":
+        from .pool import SOCK_STREAM as v
+    else:
+        # A submodule not loaded yet: MicroPython's "from . import certs" and
+        # "from qssl import aio" come through here.
+        import sys
+
+        try:
+            __import__("qssl." + name)
+        except ImportError:
+            raise AttributeError(name)
+        v = sys.modules["qssl." + name]
+    return v

@@ -126,7 +126,7 @@ class Parser:
         self.body = 0  # offset in line[] where the text after "<i>, " starts
         self.code = 0  # +CME ERROR code
         self.mode = M_LINE
-        self.expect = None  # prefix of the running command's response lines
+        self.expect = None  # type: bytes | None  # prefix of the running command's response lines
         self.expect_bare = False  # running command answers with unprefixed lines
         self._drop = False  # inside an over-long line
         self._skip_lf = False  # last line ended with CR: one LF that follows is its end
@@ -134,7 +134,7 @@ class Parser:
         # RAW(n) state
         self.raw_left = 0
         self.raw_len = 0  # length announced by the last header
-        self.raw_dst = None  # where payload goes; None discards it
+        self.raw_dst = None  # type: bytearray | memoryview | None  # where payload goes; None discards it
         self.raw_pos = 0  # next write offset in raw_dst
         self.raw_cap = 0  # raw_dst may be written up to here
         self.raw_dropped = 0  # payload bytes that did not fit raw_dst (this payload)
@@ -246,7 +246,7 @@ class Parser:
             stop = i + self.raw_cap - p
         self.raw_dropped += end - stop
         while i < stop:
-            dst[p] = buf[i]
+            dst[p] = buf[i]  # pyright: ignore[reportOptionalSubscript]  (stop == i when dst is None)
             i += 1
             p += 1
         self.raw_pos = p

@@ -1,26 +1,26 @@
 # The one place that knows which runtime it runs on: MicroPython, CircuitPython or CPython.
 # Everything else in qssl imports its clock, errno values and UART access from here.
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython
 
-    def const(x):
+    def const(x):  # pyright: ignore
         return x
 
 
 import time
 
 try:
-    from time import ticks_ms, ticks_diff, ticks_add, sleep_ms  # MicroPython
+    from time import ticks_ms, ticks_diff, ticks_add, sleep_ms  # pyright: ignore  (MicroPython; CPython below)
 except ImportError:
     _PERIOD = const(1 << 29)
     _HALF = const(1 << 28)
     try:
-        from supervisor import ticks_ms  # CircuitPython: wraps at 2**29
+        from supervisor import ticks_ms  # pyright: ignore  (CircuitPython: wraps at 2**29)
     except ImportError:  # CPython
 
         def ticks_ms():
-            return int(time.monotonic() * 1000) & (_PERIOD - 1)
+            return int(time.monotonic() * 1000) & (_PERIOD - 1)  # pyright: ignore[reportAttributeAccessIssue]
 
     def ticks_diff(a, b):
         return ((a - b + _HALF) & (_PERIOD - 1)) - _HALF
@@ -37,7 +37,7 @@ import sys
 # Socket classes derive from io.IOBase on MicroPython and CircuitPython (where the build
 # has it) so select.poll and asyncio can call their ioctl(); CPython's IOBase would add
 # file semantics we do not want.
-IOBase = None
+IOBase = None  # pyright: ignore
 if sys.implementation.name != "cpython":
     try:
         from io import IOBase
@@ -85,16 +85,26 @@ ETIMEDOUT = getattr(_errno, "ETIMEDOUT", 110)
 ECONNREFUSED = getattr(_errno, "ECONNREFUSED", 111)
 EHOSTUNREACH = getattr(_errno, "EHOSTUNREACH", 113)
 EALREADY = getattr(_errno, "EALREADY", 114)
+EINPROGRESS = getattr(_errno, "EINPROGRESS", 115)
 
 
 class _PortAdapter:
     """Gives a CircuitPython busio.UART, a pyserial port or the emulator's port the
     MicroPython stream shape the engine uses: any(), readinto(buf, n), write(buf, off, n).
-    Slicing here allocates; MicroPython UARTs and our pty class do not pass through it."""
+    A UART with a read timeout (busio.UART, pyserial) is set to timeout 0, so a read
+    returns what is there and the ring's whole buffer can be passed without slicing it
+    (a slice allocates). Writes of part of a buffer still slice."""
 
     def __init__(self, uart):
         self._u = uart
         self._any = getattr(uart, "any", None)
+        self._whole = False  # readinto(buf) never waits for more than is there
+        if getattr(uart, "timeout", None) is not None:
+            try:
+                uart.timeout = 0
+                self._whole = True
+            except (AttributeError, ValueError, TypeError):
+                pass
 
     def any(self):
         if self._any is not None:
@@ -102,11 +112,16 @@ class _PortAdapter:
         return self._u.in_waiting
 
     def readinto(self, buf, n=-1):
-        if n < 0 or n >= len(buf):
+        if self._whole or n < 0 or n >= len(buf):
             got = self._u.readinto(buf)
         else:
             got = self._u.readinto(memoryview(buf)[:n])
         return got or 0
+
+    def flush(self):
+        f = getattr(self._u, "flush", None)
+        if f is not None:
+            f()
 
     def write(self, buf, off=0, n=-1):
         if n < 0:

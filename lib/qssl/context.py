@@ -5,9 +5,9 @@
 from .compat import const, EINVAL, ENOENT, ENOTCONN
 from . import at
 from . import check
-from . import certs
 from .socket import SSLSocket
-from .transparent import TransparentSocket
+
+# transparent.py and certs.py load on first use (RAM on small boards).
 
 # Protocol versions: the module's <sslversion> numbers.
 SSLv3 = const(0)
@@ -34,6 +34,10 @@ CERT_REQUIRED = const(2)
 
 
 class SSLContext:
+    """One of the module's six SSL contexts (AT+QSSLCFG), shaped like CPython's
+    ssl.SSLContext: version, ciphers, verify_mode, the CA and client certificate. Made by
+    modem.ssl_context(i); secure by default (TLS 1.2, server authentication)."""
+
     def __init__(self, modem, index):
         self._modem = modem
         self.index = index
@@ -45,7 +49,8 @@ class SSLContext:
         self.cafile = None  # module file names once uploaded
         self.certfile = None
         self.keyfile = None
-        self._data = [None, None, None]  # what we uploaded as cafile/certfile/keyfile, to upload again
+        self.diagnose = True  # after a failed open, find out why (qssl/diagnose.py)
+        self._data = [None, None, None]  # type: list[bytes | None]  # what we uploaded as cafile/certfile/keyfile, to upload again
         self._sent = None  # the settings tuple last sent to the module
 
     # --- CPython ssl.SSLContext shape -----------------------------------------------------
@@ -84,6 +89,7 @@ class SSLContext:
         return name
 
     def set_ciphers(self, suite):
+        """The same as ctx.ciphers = suite (one suite code, or ALL_CIPHERS)."""
         self.ciphers = suite
 
     def socket(self, server_hostname=None):
@@ -92,6 +98,8 @@ class SSLContext:
 
     def transparent(self):
         """A TransparentSocket: connect() opens in transparent mode (data mode)."""
+        from .transparent import TransparentSocket
+
         return TransparentSocket(self)
 
     def wrap_socket(self, sock, server_hostname=None, server_side=False, **kw):
@@ -115,6 +123,7 @@ class SSLContext:
     # --- the module side ---------------------------------------------------------------------
     @property
     def seclevel(self):
+        """The module's <seclevel> these settings give: 0 none, 1 server, 2 server and client."""
         if self.verify_mode == CERT_NONE:
             return 0
         return 2 if self.certfile is not None else 1
@@ -176,6 +185,12 @@ class SSLContext:
         if self._read_back() != self._settings():
             raise OSError(ENOTCONN, "the module restarted while connecting: settings were not in"
                           " force, the connection was dropped; connect again")
+
+    def explain_failure(self, host, port, timeout_ms):
+        """The OSError for a failed open to (host, port), saying why: name, TCP or TLS."""
+        from .diagnose import open_failure
+
+        return open_failure(self, host, port, timeout_ms)
 
     def _read_back(self):
         v = self.query()
@@ -242,6 +257,7 @@ class SSLContext:
     # ignorertc is module-wide (ERRATA 4); exposed here too because it is about certs.
     @property
     def ignore_rtc(self):
+        """Module-wide: True when certificate dates are not checked against the module clock."""
         return self._modem.get_global("ignorertc") == 1
 
     @ignore_rtc.setter
@@ -266,5 +282,7 @@ def _module_name(name, what, instead):
             '%s names a file in the module ("RAM:<file>" or "NVRAM:CA0|CC0|CK0"), not a path'
             " on the board; to upload a PEM file use %s" % (what, instead),
         )
+    from . import certs
+
     certs.check_name(name)
     return name

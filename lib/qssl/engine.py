@@ -15,6 +15,7 @@ _CMD_SIZE = const(320)  # AT+QSSLOPEN with a 255-byte host name still fits
 _SYNC_MS = const(4000)  # longest resync when the caller gives no deadline
 _QUIET_MS = const(200)  # silence that tells late answers have stopped coming
 _TRY_MS = const(1000)  # one sync exchange
+_GUARD_MS = const(1100)  # ERRATA 20's 1000 ms of silence around +++, with a margin
 _ESC = b"\x1b" * 16  # fed to a module that waits for payload: ESC also cancels a send
 
 # Which finals a command accepts, as bit masks of kinds; any other final that arrives
@@ -42,9 +43,10 @@ class Engine:
         self.finals = F_STD  # the finals the running command accepts
         self.busy = False  # a command is in flight
         self.hold = False  # after "> " or CONNECT: leave the following bytes in the ring
-        self.on_urc = None  # callable(parser): records into fixed slots, never sends
-        self.on_line = None  # callable(parser): the running command's response lines
-        self.on_lost = None  # callable(slot): an exchange of that socket was lost on the line
+        # Hooks set by the layers above (callables, or None):
+        self.on_urc = None  # pyright: ignore  (parser) -> None: records into fixed slots, never sends
+        self.on_line = None  # pyright: ignore  (parser) -> None: the running command's response lines
+        self.on_lost = None  # pyright: ignore  (slot) -> None: an exchange of that socket was lost
         self.slot = -1  # the socket index whose exchange is in flight (set after begin())
         self.wdl = 0  # deadline of the write in progress
         self.tmo = 0  # the running command's timeout; its payload gets as long
@@ -139,7 +141,7 @@ class Engine:
         """Send the formatted command and wait for one of its finals. promised: payload
         bytes the module will wait for after its prompt (or CONNECT)."""
         if self.unsure:
-            self._resync_keep(timeout_ms)
+            timeout_ms = self._resync_keep(timeout_ms)
         self.promised = promised
         self.tmo = timeout_ms
         self.p.expect = expect
@@ -149,16 +151,22 @@ class Engine:
 
     def _resync_keep(self, timeout_ms):
         # The formatted command, its line consumer, socket and payload buffer wait while
-        # resync runs an exchange of its own.
+        # resync runs an exchange of its own, within the command's time: what is left of
+        # it is returned for the command itself.
         h = self.on_line
         slot = self.slot
         p = self.p
         dst = p.raw_dst
         p.raw_dst = None  # a late payload must not land in the new read's buffer
+        t0 = ticks_ms()
         self.resync(timeout_ms)
         self.on_line = h
         self.slot = slot
         p.raw_dst = dst
+        left = timeout_ms - ticks_diff(ticks_ms(), t0)
+        if left <= 0:
+            raise OSError(ETIMEDOUT, "timeout: no time left after resync")
+        return left
 
     def run_send(self, n, timeout_ms):
         """The first half of a payload command: its line, then the "> " prompt, after
@@ -210,10 +218,7 @@ class Engine:
 
     def wait(self, timeout_ms, finals=F_STD):
         """Pump until the running command has one of its finals, or raise ETIMEDOUT."""
-        self.busy = True
-        self.final = 0
-        self.finals = finals | _F_REBOOT
-        self.hold = False
+        self._arm(finals)
         deadline = ticks_add(ticks_ms(), clamp_ms(timeout_ms))
         while not self.final:
             # The deadline holds even while bytes keep coming (noise, URCs).
@@ -225,6 +230,13 @@ class Engine:
         if self.final == at.K_REBOOT:
             self.unsure = True
         return self.final
+
+    def _arm(self, finals):
+        # Apart from wait() so that type checkers do not take final as constant there.
+        self.busy = True
+        self.final = 0
+        self.finals = finals | _F_REBOOT
+        self.hold = False
 
     def _done(self):
         self.promised = 0
@@ -258,9 +270,11 @@ class Engine:
         raise ATError(bytes(self.cmd[: self.cmdlen]), self.p.code if kind == at.K_CME else -1)
 
     def poll(self):
-        """Process whatever the UART holds (URCs) without blocking."""
-        while self.pump():
-            pass
+        """Process what the UART holds (URCs) without blocking. Bounded: a line that
+        never stops talking must not hold the caller."""
+        n = 8
+        while n and self.pump():
+            n -= 1
 
     def drain(self, quiet_ms=300, limit_ms=3000):
         """Process input until the line has been quiet for quiet_ms (at most limit_ms).
@@ -312,12 +326,21 @@ class Engine:
 
     def escape_data(self):
         """+++ between guard times (1 s of silence each side, ERRATA 20): leaves
-        transparent data mode. Harmless in command mode (a junk line, ended later)."""
-        sleep_ms(1000)
+        transparent data mode. Harmless in command mode (a junk line, ended later).
+        The silence counts on the wire: what the UART still has to send goes first."""
+        self._flush()
+        sleep_ms(_GUARD_MS)
         self.wdl = ticks_add(ticks_ms(), 1000)
         self._write_all(b"+++", 0, 3)
-        sleep_ms(1000)
+        self._flush()
+        sleep_ms(_GUARD_MS)
         self.data_mode = False
+
+    def _flush(self):
+        # UART.flush() (MicroPython, pyserial) waits until the TX FIFO is empty.
+        f = getattr(self.port, "flush", None)
+        if f is not None:
+            f()
 
     def _sync_once(self, deadline):
         self._synced = False
@@ -358,13 +381,17 @@ class Engine:
         # What the ring still holds (bytes held back after a prompt) is parsed first,
         # so the fill finds the ring empty and reads at offset 0 without allocating.
         self._drain()
+        if self.busy and self.final:
+            return True  # what follows the final waits in the ring for the next wait()
         got = self.ring.fill(self.port)
         self._drain()
         return got > 0
 
     def _drain(self):
+        # Parsing stops at the running command's final: a second final in the same read
+        # (OK, then the CONNECT or ERROR of a transparent open) belongs to the next wait().
         r = self.ring
-        while r.count and not self.hold:
+        while r.count and not self.hold and not (self.busy and self.final):
             if not self._step():
                 break
 
@@ -421,6 +448,7 @@ class Engine:
 
     def _log(self, prefix, buf, n):
         d = self.debug
-        d.write(prefix)
-        d.write(bytes(buf[:n]))
-        d.write(b"\n")
+        if d is not None:
+            d.write(prefix)
+            d.write(bytes(buf[:n]))
+            d.write(b"\n")

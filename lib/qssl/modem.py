@@ -9,10 +9,11 @@ from .engine import Engine, F_DEACT, F_CLOSE
 from .errors import ATError, PDPError
 from .slots import Slots, NSOCK, DEAD_PEER, DEAD_LOST, DEAD_PDP, DEAD_REBOOT
 from . import at
-from . import certs
 from . import check
 from .context import SSLContext
-from .tcp import TCPSocket
+
+# certs.py and tcp.py are imported when first used: a program that never uploads a
+# certificate or opens plain TCP does not hold them in RAM.
 
 _REG_WORDS = ("not registered, not searching", "registered (home)", "searching", "registration denied",
               "unknown", "registered (roaming)")
@@ -22,15 +23,18 @@ _POWER_OFF_MS = const(1500)  # off long enough for the module to lose its state
 
 
 class Modem:
+    """A Quectel GSM module on a UART: bring-up, the PDP context, recovery, the six SSL
+    contexts, the certificate store and the sockets (through contexts and tcp_socket())."""
+
     def __init__(self, uart, rxbuf=2048, debug=None, power=None, recover=True):
         """uart: any UART-like object. power: callable(on) that switches the module
         on/off (the board files provide it from their PWRKEY code), used by recovery when
         the module stops answering. recover: rebuild what a restart or PDP loss took
         away before the next connect."""
         self.eng = Engine(uart, rxbuf=rxbuf, debug=debug)
-        self.eng.on_urc = self._on_urc
+        self.eng.on_urc = self._on_urc  # pyright: ignore[reportAttributeAccessIssue]
         self.slots = Slots()
-        self.eng.on_lost = self._on_lost
+        self.eng.on_lost = self._on_lost  # pyright: ignore[reportAttributeAccessIssue]
         self.power = power
         self.auto_recover = recover
         self.cid = 0  # foreground context (AT+QIFGCNT)
@@ -40,8 +44,8 @@ class Modem:
         self.pdp_lost = 0  # +PDP DEACT seen
         self.recoveries = 0
         self.power_cycles = 0
-        self._contexts = [None] * NSOCK
-        self._lines = None
+        self._contexts = [None] * NSOCK  # type: list[SSLContext | None]
+        self._lines = []  # type: list
         self._pin = None
         self._apn = None  # (apn, user, password) of the last attach(), for recovery
         self._epoch = -1  # the engine's epoch when the module was last known good
@@ -403,10 +407,13 @@ class Modem:
         self._known_good()
 
     def _power_cycle(self):
+        power = self.power
+        if power is None:
+            return
         self.power_cycles += 1
-        self.power(False)
+        power(False)
         sleep_ms(_POWER_OFF_MS)
-        self.power(True)
+        power(True)
         e = self.eng
         e.unsure = False
         e.owed = 0
@@ -437,9 +444,37 @@ class Modem:
         return self.ip is not None
 
     def ipconfig(self, key):
+        """ipconfig("addr4"): the local IP address while the PDP context is up, else None."""
         if key != "addr4":
             raise OSError(EINVAL, "ipconfig() knows 'addr4'")
         return self.ip
+
+    def signal(self):
+        """(rssi_dbm, ber) from AT+CSQ; each None where the module does not know it."""
+        line = self.query_line(b"AT+CSQ", b"+CSQ:")
+        offs = [0] * 4
+        at.split_fields(line, 5, len(line), offs)
+        rssi = at.parse_int(line, offs[0], offs[1])
+        ber = at.parse_int(line, offs[2], offs[3])
+        if rssi is None or ber is None:
+            raise OSError(EIO, "garbled AT+CSQ answer")
+        return (-113 + 2 * rssi if 0 <= rssi <= 31 else None), (ber if 0 <= ber <= 7 else None)
+
+    def info(self):
+        """{"imei", "iccid", "model", "revision"} read from the module (AT+GSN, AT+QCCID,
+        AT+GMM, AT+GMR)."""
+        out = {}
+        for key, cmd in (("imei", b"AT+GSN"), ("iccid", b"AT+QCCID"), ("model", b"AT+GMM"),
+                         ("revision", b"AT+GMR")):
+            lines = self.query(cmd, at.BARE)
+            if not lines:
+                raise OSError(EIO, "no answer line to " + cmd.decode())
+            line = lines[-1]
+            s = line.find(b": ") + 1  # "+QCCID: ...", "Revision: ...": the value after the label
+            while s < len(line) and line[s] == 32:
+                s += 1
+            out[key] = at.text(line, s, len(line))
+        return out
 
     # --- sockets, contexts, module-wide settings -----------------------------------------------
     def ssl_context(self, index=0):
@@ -451,6 +486,8 @@ class Modem:
 
     def tcp_socket(self):
         """A plain TCP socket beside the SSL ones (chapter 1.3)."""
+        from .tcp import TCPSocket
+
         return TCPSocket(self)
 
     def set_global(self, name, value):
@@ -467,6 +504,7 @@ class Modem:
         e.check(e.run(1000))
 
     def get_global(self, name):
+        """A module-wide AT+QSSLCFG setting as the module reports it (int)."""
         if name not in _GLOBALS:
             raise OSError(EINVAL, "not a global SSL setting: %s" % name)
         line = self.query_line(b'AT+QSSLCFG="' + name.encode() + b'"', b"+QSSLCFG:")
@@ -477,12 +515,23 @@ class Modem:
 
     # certificate store (certs.py does the work)
     def cert_write(self, name, data, timeout_s=100):
+        """Upload data (bytes, or str as UTF-8) as "RAM:<file>" or "NVRAM:CA0|CC0|CK0",
+        deleting an old file of that name first; the size and checksum the module reports
+        are checked. Returns the checksum."""
+        from . import certs
+
         return certs.write(self, name, data, timeout_s)
 
     def cert_read(self, name):
+        """(good, checksum) from AT+QSECREAD; OSError(ENOENT) when there is no such file."""
+        from . import certs
+
         return certs.read(self, name)
 
     def cert_delete(self, name):
+        """Delete a certificate or key (AT+QSECDEL); OSError(ENOENT) when there is none."""
+        from . import certs
+
         return certs.delete(self, name)
 
 

@@ -121,10 +121,12 @@ class SocketModule:
         self.timeout = timeout
 
     def getaddrinfo(self, host, port, *args):
+        """The name itself: the module resolves it when it connects."""
         # The module resolves names when it connects: hand the name back.
         return [(AF_INET, SOCK_STREAM, IPPROTO_TCP, "", (host, port))]
 
     def socket(self, *args):
+        """A new Socket over the modem (module TLS or mbedTLS, as this module was made)."""
         return Socket(self)
 
 
@@ -140,6 +142,7 @@ class Socket(IOBase):
         self._block = True
 
     def connect(self, address):
+        """Connect to (host, port); with mbedTLS, also run the TLS handshake."""
         o = self._o
         if self._s is not None:
             raise OSError(EINVAL, "already connected")
@@ -156,6 +159,7 @@ class Socket(IOBase):
         self._s = raw
 
     def settimeout(self, t):
+        """None blocks, 0 is non-blocking, else seconds."""
         self._timeout = t
 
     def cipher(self):
@@ -164,6 +168,7 @@ class Socket(IOBase):
         return c() if c is not None else None
 
     def setblocking(self, flag):
+        """setblocking(False) = settimeout(0)."""
         self._block = bool(flag)
 
     def _need(self):
@@ -216,6 +221,7 @@ class Socket(IOBase):
         return bytes(out)
 
     def recv(self, n):
+        """Up to n bytes; b"" at end of stream."""
         buf = bytearray(n)
         got = self.readinto(buf)
         if got is None:
@@ -223,6 +229,7 @@ class Socket(IOBase):
         return bytes(memoryview(buf)[:got])
 
     def write(self, buf, n=-1):
+        """Write buf (its first n bytes when n is given); returns the count."""
         s = self._need()
         if 0 <= n < len(buf):
             buf = memoryview(buf)[:n]
@@ -231,12 +238,15 @@ class Socket(IOBase):
         return len(buf)
 
     def send(self, buf):
+        """The same as write(buf)."""
         return self.write(buf)
 
     def sendall(self, buf):
+        """Write all of buf."""
         self.write(buf)
 
     def close(self):
+        """Close the connection (and the TLS session over it)."""
         s, self._s = self._s, None
         self._poller = None
         if s is not None:
@@ -262,6 +272,7 @@ class Socket(IOBase):
         return (ev[0][1] & (arg | _HUP_ERR)) if ev else 0
 
     def __enter__(self):
+        """with Socket(...) as s: closes it on leaving the block."""
         return self
 
     def __exit__(self, *exc):

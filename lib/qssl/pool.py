@@ -12,6 +12,10 @@ SO_REUSEADDR = 2
 
 
 class SocketPool:
+    """CircuitPython's socket-pool shape over a modem, for adafruit_requests and
+    adafruit_connection_manager: socket() gives the module's plain TCP sockets, and an
+    SSLContext of the modem turns them into module-TLS sockets (wrap_socket)."""
+
     AF_INET = AF_INET
     SOCK_STREAM = SOCK_STREAM
     IPPROTO_TCP = IPPROTO_TCP
@@ -22,9 +26,11 @@ class SocketPool:
         self._modem = modem
 
     def getaddrinfo(self, host, port, family=0, type=0, proto=0, flags=0):
+        """The name itself, unresolved: the module resolves it when it connects."""
         return [(AF_INET, SOCK_STREAM, IPPROTO_TCP, "", (host, port))]
 
     def socket(self, family=AF_INET, type=SOCK_STREAM, proto=IPPROTO_TCP):
+        """A new, unconnected TCP socket of the module (AF_INET, SOCK_STREAM only)."""
         if family != AF_INET or type != SOCK_STREAM:
             raise OSError(EINVAL, "the module offers AF_INET stream sockets only")
         return self._modem.tcp_socket()

@@ -3,6 +3,9 @@ from .stream import Stream
 
 
 class SSLSocket(Stream):
+    """A TLS connection made by the module, non-transparent (AT+QSSLOPEN ...,0): made by
+    ctx.socket(); the methods are those of qssl.stream.Stream."""
+
     _open_name = "+QSSLOPEN:"
     _recv_prefix = b"+QSSLRECV:"
 
@@ -14,6 +17,12 @@ class SSLSocket(Stream):
     def _prepare(self):
         # The context's security settings are known to be in the module before we open.
         self.context.ensure(self._cmd_ms(30000))
+
+    def _open_failed(self, code):
+        # The module says only -1: ask why (ctx.diagnose), within what is left of the timeout.
+        if code == -1 and self.context.diagnose and self._peer is not None:
+            return self.context.explain_failure(self._peer[0], self._peer[1], self._cmd_ms(10000))
+        return super()._open_failed(code)
 
     def _recheck(self):
         self.context.recheck(self._cmd_ms(5000))

@@ -6,7 +6,7 @@
 # Sockets know the engine and the slot table; the modem (services layer) is handed in
 # as an object and asked, before a connect, to make the module ready (recovery).
 from .compat import (const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, clamp_ms, MAX_MS,
-                     EAGAIN, EINVAL, ENOTCONN, ETIMEDOUT, EIO, EADDRINUSE, ECONNABORTED, ECONNRESET,
+                     EAGAIN, EINPROGRESS, EINVAL, ENOTCONN, ETIMEDOUT, EIO, EADDRINUSE, ECONNABORTED, ECONNRESET,
                      EALREADY)
 from . import at
 from . import check
@@ -22,6 +22,7 @@ _OPEN_MS = const(5000)  # the OK of AT+QSSLOPEN / AT+QIOPEN
 S_NEW = const(0)
 S_CONNECTED = const(1)
 S_CLOSED = const(2)
+S_OPENING = const(3)  # the open command was accepted; its result has not come yet
 
 # MicroPython stream ioctl numbers and poll flags (select.poll, asyncio)
 _MP_STREAM_POLL = const(3)
@@ -33,6 +34,15 @@ _POLLHUP = const(16)
 
 
 class Stream(IOBase):
+    """What SSLSocket, TCPSocket and TransparentSocket share: CPython's socket methods
+    and MicroPython's stream methods (select.poll, asyncio). Failures are OSErrors."""
+
+    # Subclasses (socket.py, tcp.py) name their module commands and supply the
+    # formatters _open_cmd(host, port, secs), _recv_cmd(n), _send_cmd(n) and
+    # _close_cmd(timeout_ms); pyright is told so at each call.
+    _open_name = ""
+    _recv_prefix = b""
+
     def __init__(self, modem):
         self._m = modem
         self._e = modem.eng
@@ -45,13 +55,15 @@ class Stream(IOBase):
         self._unknown = 0  # the parser's unknown-line count when the read began
         self._freed = False  # the module freed the index itself (closed by the peer, read empty)
         self._state = S_NEW
+        self._epoch = 0  # the engine's epoch when the context settings were checked
         self._peer = None
-        self._rb = None  # read-ahead for readline(), made on first use
+        self._rb = None  # type: bytearray | None  # read-ahead for readline(), made on first use
         self._rs = 0
         self._re = 0
 
     # --- settings ------------------------------------------------------------------------
     def settimeout(self, t):
+        """None blocks, 0 is non-blocking, else seconds: every call returns within it (+0.5 s)."""
         if t is not None:
             if not isinstance(t, (int, float)) or isinstance(t, bool):
                 raise TypeError("timeout must be a number or None")
@@ -62,25 +74,32 @@ class Stream(IOBase):
         self._tms = -1 if t is None or t * 1000 >= MAX_MS else int(t * 1000)
 
     def gettimeout(self):
+        """The timeout set by settimeout() (None: blocking)."""
         return self._timeout
 
     def setblocking(self, flag):
+        """setblocking(True) = settimeout(None); setblocking(False) = settimeout(0)."""
         self.settimeout(None if flag else 0)
 
     def setsockopt(self, *args):
+        """Accepted and ignored: options belong to the module's stack."""
         pass  # options belong to the module's stack; accepted for compatibility
 
     def fileno(self):
+        """-1: the socket has no file descriptor (poll it through select.poll on MicroPython)."""
         return -1
 
     @property
     def ssid(self):
+        """The module's socket index (0..5), -1 when none is held."""
         return self._id
 
     def getpeername(self):
+        """(host, port) as given to connect()."""
         return self._peer
 
     def __enter__(self):
+        """with ctx.socket() as s: closes the socket on leaving the block."""
         return self
 
     def __exit__(self, *exc):
@@ -116,37 +135,82 @@ class Stream(IOBase):
 
     # --- connect -----------------------------------------------------------------------------
     def connect(self, address):
+        """Open the connection (blocking, within the socket timeout). With a timeout of 0
+        (non-blocking) it starts the open and raises EINPROGRESS; the socket becomes
+        writable under select.poll when the result is in (see also connect_poll())."""
+        self.connect_start(address)
+        if self._tms == 0:
+            raise OSError(EINPROGRESS, "connecting")
+        while not self.connect_poll():
+            self._idle()
+
+    def connect_start(self, address):
+        """First half of connect(): checks, recovery and context settings, the open
+        command. The module then connects (seconds, for TLS) while others may run."""
         host, port = check.address(address)
         if self._state != S_NEW:
-            raise OSError(EALREADY if self._state == S_CONNECTED else ENOTCONN, "socket already used")
+            raise OSError(EALREADY if self._state != S_CLOSED else ENOTCONN, "socket already used")
         self._start_deadline(MAX_MS)
         self._m.prepare_connect(self._cmd_ms(MAX_MS))
         self._prepare()
-        epoch = self._e.epoch()
-        s = self._s
-        i = s.claim(self)
-        self._id = i
+        self._epoch = self._e.epoch()
+        self._id = self._s.claim(self)
+        self._peer = (host.decode(), port)
+        self._state = S_OPENING
         try:
-            secs = self._open_secs()
-            self._open_cmd(host, port, secs)
+            self._open_cmd(host, port, self._open_secs())  # pyright: ignore[reportAttributeAccessIssue]
+            self._e.slot = self._id
             kind = self._e.run(self._cmd_ms(_OPEN_MS))
             if kind != at.K_OK:
                 self._open_refused(kind)
-            self._wait_slot(s.opened, True)
+        except OSError:
+            self._abandon()
+            raise
+
+    def connect_poll(self):
+        """Second half: True once connected, False while the module is still opening;
+        raises OSError when the open failed (or the socket timeout passed)."""
+        if self._state == S_CONNECTED:
+            return True
+        if self._state != S_OPENING:
+            raise OSError(ENOTCONN, "connect_start() first")
+        s = self._s
+        i = self._id
+        try:
+            if not s.opened[i]:
+                self._e.poll()
+                if s.dead[i]:
+                    self._raise_dead()
+                if not s.opened[i]:
+                    if self._expired():
+                        raise OSError(ETIMEDOUT, "timed out connecting")
+                    return False
             code = s.code[i]
             if code == -2:
                 s.foreign[i] = 1  # the next socket tries another index
                 raise OSError(EADDRINUSE, "socket %d is occupied in the module" % i)
             if code != 0:
-                raise OSError(ECONNABORTED, "connection to %s:%d failed (%s %d,%d)"
-                              % (host.decode(), port, self._open_name, i, code))
-            if self._e.epoch() != epoch:
+                self._abandon()
+                raise self._open_failed(code)
+            if self._e.epoch() != self._epoch:
                 self._recheck()  # something happened meanwhile that may hide a restart
         except OSError:
             self._abandon()
             raise
-        self._peer = (host.decode(), port)
         self._state = S_CONNECTED
+        return True
+
+    def _finish_open(self):
+        # A data call on a socket whose non-blocking connect is still opening.
+        self._start_deadline(90000)
+        while not self.connect_poll():
+            if self._tms == 0:
+                raise OSError(EAGAIN, "still connecting")
+            self._idle()
+
+    def _open_failed(self, code):
+        peer = self._peer or ("?", 0)
+        return OSError(ECONNABORTED, "connection to %s:%d failed (%s %d)" % (peer[0], peer[1], self._open_name, code))
 
     def _open_refused(self, kind):
         self._m.explain_refusal(kind, self._e.command_text())
@@ -165,7 +229,7 @@ class Stream(IOBase):
             # Opened (or perhaps opening: a late result would keep the index busy): close it.
             if s.dead[i] <= DEAD_LOST and (s.opened[i] and s.code[i] == 0 or not s.opened[i]):
                 try:
-                    self._close_cmd(self._cmd_ms(5000))
+                    self._close_cmd(self._cmd_ms(5000))  # pyright: ignore[reportAttributeAccessIssue]
                 except OSError:
                     s.foreign[i] = 1  # not known to be free: skipped until status() says so
             s.release(i)
@@ -179,17 +243,6 @@ class Stream(IOBase):
         pass
 
     # --- waiting ---------------------------------------------------------------------------
-    def _wait_slot(self, slots, fatal):
-        """Pump the UART until slots[id] is set or the socket dies. Raises ETIMEDOUT."""
-        s = self._s
-        i = self._id
-        while not slots[i]:
-            if s.dead[i]:
-                if fatal or s.dead[i] != DEAD_PEER:
-                    self._raise_dead()
-                return
-            self._idle()
-
     def _raise_dead(self):
         raise dead_error(self._s.dead[self._id] if self._id >= 0 else 0)
 
@@ -201,6 +254,7 @@ class Stream(IOBase):
 
     # --- receiving -------------------------------------------------------------------------
     def recv_into(self, buf, nbytes=0):
+        """Read up to nbytes (or len(buf)) into buf; 0 at end of stream; EAGAIN when non-blocking and nothing is there."""
         n = self._size(nbytes, len(buf))
         got = self._read_into(buf, n)
         if got is None:
@@ -216,6 +270,7 @@ class Stream(IOBase):
         return cap if n == 0 or n > cap else n
 
     def recv(self, n):
+        """Up to n bytes (at most 1500 at a time); b"" at end of stream."""
         n = check.integer(n, "bufsize", 0, 1 << 30)
         if n > MAX_RECV:
             n = MAX_RECV
@@ -250,18 +305,23 @@ class Stream(IOBase):
             out.extend(memoryview(chunk)[:got])
 
     def readline(self):
+        """Up to and including b"\n", or what came before end of stream (non-blocking:
+        None when nothing is there yet)."""
         out = b""
-        if self._rb is None:
-            self._rb = bytearray(256)
+        rb = self._rb
+        if rb is None:
+            rb = self._rb = bytearray(256)
         while True:
             if self._rs == self._re:
                 self._rs = 0
-                self._re = self._fetch(self._rb, len(self._rb))
-                if not self._re:
-                    return out
-            j = self._rb.find(b"\n", self._rs, self._re)
+                got = self._fetch(rb, len(rb))
+                if not got:
+                    self._re = 0
+                    return None if got is None and not out else out
+                self._re = got
+            j = rb.find(b"\n", self._rs, self._re)
             e = self._re if j < 0 else j + 1
-            out += self._rb[self._rs : e]
+            out += rb[self._rs : e]
             self._rs = e
             if j >= 0:
                 return out
@@ -273,7 +333,7 @@ class Stream(IOBase):
             k = self._re - self._rs
             if k > n:
                 k = n
-            buf[0:k] = self._rb[self._rs : self._rs + k]
+            buf[0:k] = self._rb[self._rs : self._rs + k]  # pyright: ignore[reportOptionalSubscript]  (set by readline)
             self._rs += k
             return k
         return self._fetch(buf, n)
@@ -281,6 +341,8 @@ class Stream(IOBase):
     def _fetch(self, buf, n):
         # One URC can stand for many reads (ERRATA 11): read until the module answers
         # empty, and only then wait for the next "recv" URC.
+        if self._state == S_OPENING:
+            self._finish_open()
         if self._state != S_CONNECTED:
             raise OSError(ENOTCONN, "socket is not connected" if self._state == S_NEW else "socket is closed")
         if n > MAX_RECV:
@@ -319,7 +381,7 @@ class Stream(IOBase):
         return -1
 
     def _recv_chunk(self, buf, n):
-        self._recv_cmd(n)
+        self._recv_cmd(n)  # pyright: ignore[reportAttributeAccessIssue]
         p = self._e.p
         self._e.slot = self._id  # a lost answer fails this socket (engine.on_lost)
         self._unknown = p.unknown
@@ -352,12 +414,14 @@ class Stream(IOBase):
 
     # --- sending --------------------------------------------------------------------------
     def send(self, data):
+        """Send up to 1460 bytes of data (bytes-like; a str raises TypeError); returns how many."""
         n = check.payload(data)
         if n > MAX_SEND:
             n = MAX_SEND
         return self._send_at(data, 0, n)
 
     def sendall(self, data):
+        """Send all of data (bytes-like), in chunks of up to 1460 bytes."""
         total = check.payload(data)
         off = 0
         while off < total:
@@ -382,6 +446,8 @@ class Stream(IOBase):
         return total
 
     def _send_at(self, data, off, n):
+        if self._state == S_OPENING:
+            self._finish_open()
         if self._state != S_CONNECTED:
             raise OSError(ENOTCONN, "socket is not connected")
         if n == 0:
@@ -399,7 +465,7 @@ class Stream(IOBase):
         # stream would have a gap.
         if self._s.dead[self._id]:
             self._raise_dead()
-        self._send_cmd(n)
+        self._send_cmd(n)  # pyright: ignore[reportAttributeAccessIssue]
         self._e.slot = self._id
         kind = self._e.run_send(n, self._cmd_ms())
         if kind == at.K_PROMPT:
@@ -423,7 +489,11 @@ class Stream(IOBase):
 
     # --- closing, polling -------------------------------------------------------------------
     def close(self):
+        """Close the connection (no command when the module closed it already) and free the index."""
         if self._state == S_CLOSED:
+            return
+        if self._state == S_OPENING:
+            self._abandon()
             return
         if self._state == S_CONNECTED:
             i = self._id
@@ -432,7 +502,7 @@ class Stream(IOBase):
             if why <= DEAD_LOST and not self._freed:
                 self._start_deadline(5000)
                 try:
-                    self._close_cmd(self._cmd_ms(5000))
+                    self._close_cmd(self._cmd_ms(5000))  # pyright: ignore[reportAttributeAccessIssue]
                 except OSError:
                     pass  # already closed by the peer, or the module is gone
             self._s.release(i)
@@ -448,6 +518,9 @@ class Stream(IOBase):
             self._e.poll()
             ret = 0
             i = self._id
+            if self._state == S_OPENING:
+                s = self._s
+                return arg & _POLLOUT if s.opened[i] or s.dead[i] else 0
             if self._state != S_CONNECTED or i < 0:
                 return _POLLHUP | _POLLERR
             s = self._s

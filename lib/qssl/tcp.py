@@ -4,6 +4,9 @@ from .stream import Stream
 
 
 class TCPSocket(Stream):
+    """A plain TCP connection of the module beside the SSL ones (AT+QIOPEN): made by
+    modem.tcp_socket(); MicroPython's ssl can wrap it (docs/tls_paths.md)."""
+
     _open_name = "QIOPEN"
     _recv_prefix = b"+QIRD:"
 

@@ -18,6 +18,9 @@ _ESCAPED = b"\r\nOK\r\n"
 
 
 class TransparentSocket(SSLSocket):
+    """An SSL connection in transparent mode: after connect() every UART byte is payload
+    until escape() ("+++" between guard times); resume() goes back (ATO)."""
+
     def __init__(self, ctx):
         super().__init__(ctx)
         self.data_mode = False
@@ -134,9 +137,11 @@ class TransparentSocket(SSLSocket):
         return n
 
     def send(self, data):
+        """Write all of data to the UART (data mode); returns its length."""
         return self._send_at(data, 0, check.payload(data))
 
     def sendall(self, data):
+        """Write all of data to the UART (data mode)."""
         self._send_at(data, 0, check.payload(data))
 
     # --- command mode and back -----------------------------------------------------------
@@ -185,6 +190,7 @@ class TransparentSocket(SSLSocket):
         self._enter_data()
 
     def close(self):
+        """Escape data mode if needed, close the connection (AT+QSSLCLOSE), free the index."""
         if self._state == S_CONNECTED and self.data_mode:
             try:
                 self.escape()

@@ -206,12 +206,53 @@ def _bare(value_of):
     return handler
 
 
+# --- DNS and the clock (what a diagnosis of a failed open asks) -------------------------------------
+def qidnsgip(emu, req):
+    """AT+QIDNSGIP="<name>": OK at once, then the address as a bare line (or ERROR) when
+    the lookup is done. A name resolves when the route table has it, for any port; an IP
+    literal is its own answer. Needs the PDP context up."""
+    if req.kind == "test":
+        emu.ok()
+        return
+    if req.kind != "write" or req.n != 1 or not req.given(0):
+        emu.error()
+        return
+    if emu.state.ip_state not in ("IP STATUS", "IP PROCESSING", "IP GPRSACT"):
+        emu.error()
+        return
+    name = req.str(0)
+    addr = None
+    parts = name.split(".")
+    if len(parts) == 4 and all(p.isdigit() for p in parts):
+        addr = name
+    else:
+        for (host, _port), target in emu.routes.items():
+            if host.lower() == name.lower():
+                addr = target[0]
+                break
+    emu.ok()
+    emu.answer_later(emu.net_delay, (lambda: emu.line(addr)) if addr else emu.error)
+
+
+def cclk(emu, req):
+    """AT+CCLK?: the module clock (emu.clock) as "yy/MM/dd,hh:mm:ss+zz" (UTC, zz = 0)."""
+    if req.kind == "read":
+        emu.line('+CCLK: "%s+00"' % emu.clock.strftime("%y/%m/%d,%H:%M:%S"))
+        emu.ok()
+    elif req.kind == "test":
+        emu.ok()
+    else:
+        emu.error()
+
+
 def _iccid(emu):
     card = emu.state.card
     return emu.iccid if card.present and not card.failed() else None
 
 
 COMMANDS = {
+    "+QIDNSGIP": qidnsgip,
+    "+CCLK": cclk,
     "+CPIN": cpin,
     "+CREG": creg,
     "+CGREG": cgreg,

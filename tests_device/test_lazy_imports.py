@@ -1,0 +1,50 @@
+# What `import qssl` leaves out (plain TCP, transparent mode, the pool, the checksum,
+# certificates, asyncio and MQTT adapters) loads on first use, on MicroPython too:
+# through the package's __getattr__, "from qssl import x" and "from . import x".
+import sys
+
+sys.path.insert(0, "tests_device")
+import tinytest
+
+tinytest.setup_path()
+
+
+def test_import_qssl_leaves_the_optional_parts_out():
+    import qssl
+
+    for name in ("qssl.tcp", "qssl.transparent", "qssl.pool", "qssl.certs", "qssl.aio", "qssl.mqttsock"):
+        tinytest.eq(name in sys.modules, False, name + " loaded by import qssl")
+    tinytest.eq(qssl.Modem.__name__, "Modem")
+
+
+def test_names_load_on_first_use():
+    import qssl
+
+    tinytest.eq(qssl.TCPSocket.__name__, "TCPSocket")
+    tinytest.eq(qssl.TransparentSocket.__name__, "TransparentSocket")
+    tinytest.eq(qssl.SocketPool.__name__, "SocketPool")
+    tinytest.eq((qssl.AF_INET, qssl.SOCK_STREAM), (2, 1))
+    tinytest.eq(qssl.checksum(b"ab"), 0x6162)
+    from qssl import certs
+
+    tinytest.eq(certs.checksum(b"a"), 0x6100)
+    try:
+        qssl.no_such_name
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("qssl.no_such_name did not raise AttributeError")
+
+
+def test_modem_loads_certs_when_it_uploads():
+    # cert_write's lazy "from . import certs" (this failed on MicroPython once).
+    from fakeuart import FakeUart
+    import qssl
+
+    # QSECDEL, QSECWRITE; the payload ends in CR so the fake UART answers it
+    u = FakeUart((b"\r\nOK\r\n", b"\r\nCONNECT\r\n", b"\r\n+QSECWRITE: 2,610d\r\n\r\nOK\r\n"))
+    m = qssl.Modem(u)
+    tinytest.eq(m.cert_write("RAM:x.pem", b"a\r"), 0x610D)
+
+
+tinytest.main(globals())
