@@ -472,3 +472,53 @@ def fuzz(streams, seed, out=print):
     for k, what, why in failures[:20]:
         out("  case %d: %s -- %s" % (k, what, why))
     return failures
+
+
+def sweep_cases(recv_n=20):
+    """Every URC kind and stray final at every offset of every chunk of the four
+    exchanges, every byte of each cut, every byte the host writes for them lost."""
+    chunks = [("send", "prompt", 4), ("send", "final", 11), ("recv", "response", 35 + recv_n + 6),
+              ("status", "response", 34), ("at", "final", 6)]
+    extras = sorted(URCS.items()) + sorted(("stray " + k, v) for k, v in STRAYS.items())
+    for ex, kind, length in chunks:
+        for name, extra in extras:
+            for k in range(length + 1):
+                yield ex, (lambda emu, k=k, e=extra, kd=kind: emu.faults.mangle_next(insert_at(k, e), kd)), \
+                    "%s: %s at %d of the %s" % (ex, name, k, kind)
+        for k in range(length):
+            yield ex, (lambda emu, k=k, kd=kind: emu.faults.mangle_next(cut_at(k), kd)), \
+                "%s: byte %d of the %s cut" % (ex, k, kind)
+    for ex, n in (("send", 18 + 20), ("recv", 21), ("status", 13), ("at", 3)):
+        for k in range(n):
+            yield ex, (lambda emu, k=k: emu.faults.drop_in_at(k, 1)), "%s: byte %d written lost" % (ex, k)
+
+
+def sweep(out=print, first=0, count=None):
+    """The full sweep against the emulator (slow: real time). Prints failures."""
+    import tempfile
+
+    from testnet import make_pki
+
+    pki = make_pki(tempfile.mkdtemp(prefix="qssl-sweep-pki-"))
+    world = None
+    cases = list(sweep_cases())
+    end = len(cases) if count is None else min(len(cases), first + count)
+    failures = []
+    t0 = time.monotonic()
+    for idx in range(first, end):
+        ex, arm, what = cases[idx]
+        if world is None:
+            world = World(pki, timeout=1.0)
+        try:
+            run_case(world, ex, arm, what, recv_n=20, send_n=20)
+        except (CaseFailure, OSError) as e:
+            failures.append((idx, what, str(e)[:160]))
+            world.stop()
+            world = None
+    if world is not None:
+        world.stop()
+    out("emulator sweep: cases %d..%d of %d in %.0f s, %d failed"
+        % (first, end - 1, len(cases), time.monotonic() - t0, len(failures)))
+    for idx, what, why in failures:
+        out("  #%d %s -- %s" % (idx, what, why))
+    return failures

@@ -9,6 +9,8 @@ every stream. A benchmark that prints figures; it asserts nothing.
     micropython tools/fuzz_line.py --streams 2000 --seed 1        # the same on MicroPython
     python tools/fuzz_line.py --emu --streams 200 --seed 1        # against quecsim (slow)
     python tools/fuzz_line.py --seed 1 --repro 4711               # one stream, with its AT transcript
+    python tools/fuzz_line.py --sweep [--case I]                  # every offset, every damage (fake module)
+    python tools/fuzz_line.py --emu --sweep [--start I --streams N]   # the same against quecsim
 
 The fast variant runs the library against tools/fuzz_module.py (a scripted module
 that follows the protocol, in virtual time: timeouts cost no wall time), so the same
@@ -645,7 +647,7 @@ def _args(argv):
 
 def main(argv):
     o = _args(argv)
-    if o["sweep"]:
+    if o["sweep"] and not o["emu"]:
         if o["case"] is not None:  # one case, with its transcript
 
             class _T:
@@ -662,7 +664,10 @@ def main(argv):
     if o["emu"]:
         import fuzz_emu
 
-        fuzz_emu.fuzz(o["streams"], o["seed"])
+        if o["sweep"]:  # every case against the emulator (real time: about 15 min)
+            fuzz_emu.sweep(first=o["start"], count=o["streams"] if "--streams" in argv else None)
+        else:
+            fuzz_emu.fuzz(o["streams"], o["seed"])
         return
     t0 = _wall()
     fz = run(o["streams"], o["seed"], o["session"], o["start"])
