@@ -307,3 +307,34 @@ def test_payload_bytes_lost_on_the_way_in_are_not_completed_by_commands(world):
     F.timed(s.close, 5)
     world.settle()
     F.check_clean(world, "payload bytes lost on the way in")
+
+
+@pytest.mark.parametrize("k", [5, 17, 26])
+def test_damaged_status_table_is_an_error_not_a_wrong_answer(world, k):
+    # One byte cut from the table (a socket is open: "IP PROCESSING"): in "+QSSLSTATE"
+    # (the state line is then unknown), in the state word, or near its end. status()
+    # must raise OSError(EIO) or give the true state; round 2 returned (None, rows),
+    # "IPPROCESSING" and "IP PROCESSIG".
+    s = world.socket()
+    try:
+        world.emu.faults.mangle_next(F.cut_at(k), "response")
+        try:
+            state, rows = world.m.status()
+        except OSError as e:
+            assert e.errno == 5, repr(e)
+        else:
+            assert state == "IP PROCESSING" and [r[0] for r in rows] == [s.ssid], (state, rows)
+    finally:
+        s.close()
+    F.check_clean(world, "damaged status table")
+
+
+def test_final_after_final_is_not_the_next_commands_answer(world):
+    # "OK" and a stray "ERROR" in one read: AT takes the OK; the ERROR was there before
+    # the next command was written, so it cannot be that command's answer.
+    world.emu.faults.mangle_next(lambda c: c + b"\r\nERROR\r\n", "final")
+    assert world.m.eng.command(b"AT", 2000) == 1
+    time.sleep(0.05)
+    state, rows = world.m.status()
+    assert state in ("IP STATUS", "IP PROCESSING")
+    F.check_clean(world, "a final after the final")
