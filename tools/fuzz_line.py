@@ -84,11 +84,15 @@ class Figures:
         self.desyncs = {}
         self.first = []  # (stream, what) of the first failures
         self.first_cap = 12
+        self.examples = {}  # key -> [(stream, what)] (the first 3)
 
     def note(self, table, key, stream, what):
         table[key] = table.get(key, 0) + 1
         if len(self.first) < self.first_cap:
             self.first.append((stream, key, what))
+        ex = self.examples.setdefault(key, [])
+        if len(ex) < 3:  # a few streams of every kind, to --repro
+            ex.append((stream, what))
 
 def exc_key(e):
     n = getattr(e, "errno", None)
@@ -513,8 +517,9 @@ class Fuzzer:
         p("violations: " + (", ".join("%s %d" % (k, f.violations[k]) for k in sorted(f.violations)) or "none"))
         p("persistent desyncs: %d%s" % (sum(f.desyncs.values()), "" if not f.desyncs else
                                           " (" + ", ".join("%s %d" % (k, f.desyncs[k]) for k in sorted(f.desyncs)) + ")"))
-        for k, key, what in f.first:
-            p("  stream %d: %s: %s" % (k, key, what))
+        for key in sorted(f.examples):
+            for k, what in f.examples[key]:
+                p("  %s: stream %d: %s" % (key, k, what[:150]))
 
 # --- the full sweep -----------------------------------------------------------------------------
 # Every exchange of a send (prompt, SEND OK), a read (the +QSSLRECV answer), status()
