@@ -227,3 +227,24 @@ def test_blocking_connect_that_recovers(world):
 def test_modem_calls_with_the_longest_timeout(world, t):
     state, _ = world.m.status(t)
     assert state in ("IP STATUS", "IP PROCESSING")
+
+
+def test_connect_keeps_its_timeout_when_deact_gets_no_answer(world):
+    # Found by fuzz_line (stream 559232 of seed 1: 40.4 s over a 1 s connect): recovery
+    # after +PDP DEACT runs attach(), which calls detach() with its own 40 s default.
+    # The DEACT OK is lost here: the connect must still end within its 2 s.
+    s = world.socket()
+    world.emu.faults.pdp_deact()
+    world.settle()
+    world.m.poll()
+    s.close()
+
+    def drop_deact_ok(c):
+        return b"" if c == b"\r\nDEACT OK\r\n" else c
+
+    for _ in range(60):  # each mangle takes one final; only DEACT OK is dropped
+        world.emu.faults.mangle_next(drop_deact_ok, "final")
+    s2 = world.ctx.socket()
+    s2.settimeout(T)
+    must_fail_in_time(s2.connect, (F.ECHO_HOST, 443))
+    s2.close()
