@@ -390,6 +390,12 @@ class FakeModule:
     def command(self, ln):
         if self.echo:
             self.emit(ln + b"\r", "echo")
+        try:
+            self._command(ln)
+        except (ValueError, IndexError, KeyError):  # a damaged line this parser chokes on
+            self.error()
+
+    def _command(self, ln):
         if len(ln) < 2 or ln[:2].upper() != b"AT":
             return  # not a command: ignored
         body = ln[2:]
