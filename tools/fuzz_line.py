@@ -106,8 +106,9 @@ def _errnames():
     if c is None:
         import qssl.compat as c
     for name in ("ETIMEDOUT", "ECONNRESET", "ENOTCONN", "EIO", "EAGAIN", "EINVAL", "ECONNABORTED",
-                 "EADDRINUSE", "ENOMEM", "ENETDOWN", "EALREADY", "ENOENT", "EACCES"):
-        out[getattr(c, name)] = name
+                 "EADDRINUSE", "ENOMEM", "ENETDOWN", "EALREADY", "ENOENT", "EACCES", "EINPROGRESS"):
+        if hasattr(c, name):
+            out[getattr(c, name)] = name
     return out
 
 _ERRNAMES = _errnames()
