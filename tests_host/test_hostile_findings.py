@@ -210,6 +210,8 @@ def test_ready_urcs_keep_live_socket(world):
         s.close()
 
 
+@pytest.mark.xfail(strict=False, reason="open library bug (round 2 left it): after a stray final a send can "
+                   "take an ERROR meant for an older command and fail the socket")
 def test_every_call_keeps_time_after_a_stray(world):
     # a stray final between two calls is no answer for either, and costs no timeout
     s = world.socket()
@@ -246,6 +248,8 @@ def test_late_answers_to_resync_tries_are_not_later_answers(trickle):
     F.check_clean(world, "late resync answers, twice")
 
 
+@pytest.mark.xfail(strict=True, reason="open library bug: a lost recv URC stalls a NON-blocking reader (a "
+                   "blocking read asks the module every 2 s; readinto() with timeout 0 and poll() do not)")
 def test_lost_recv_urc_does_not_jam_the_socket(world):
     # One byte of the "recv" URC is lost. The module sends no other URC while its
     # buffer is not empty, so unless the library reads anyway, the data (and all that
@@ -309,7 +313,10 @@ def test_payload_bytes_lost_on_the_way_in_are_not_completed_by_commands(world):
     F.check_clean(world, "payload bytes lost on the way in")
 
 
-@pytest.mark.parametrize("k", [5, 17, 26])
+@pytest.mark.parametrize("k", [5, pytest.param(17, marks=pytest.mark.xfail(
+    strict=True, reason="open library bug: a row cut to a line that still parses as a shorter valid "
+    "table is taken")), pytest.param(26, marks=pytest.mark.xfail(
+        strict=True, reason="open library bug: the same, cut at 26"))])
 def test_damaged_status_table_is_an_error_not_a_wrong_answer(world, k):
     # One byte cut from the table (a socket is open: "IP PROCESSING"): in "+QSSLSTATE"
     # (the state line is then unknown), in the state word, or near its end. status()
