@@ -34,26 +34,11 @@ def world():
 
 
 def control(line):
-    """Send one fault/setting line to the emulator's control socket; its answer."""
-    import socket
+    """Send one fault/setting line to the emulator's control socket ("ok" when taken)."""
+    from boards.unix import ControlPower
 
-    cfg = world()["cfg"]
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        # The unix port takes a raw sockaddr_un: family (host order), path, NUL.
-        import struct
-
-        s.connect(struct.pack("H", socket.AF_UNIX) + cfg["control"].encode() + b"\0")
-        s.send(line.encode() + b"\n")
-        got = b""
-        while not got.endswith(b"\n"):
-            more = s.recv(64)
-            if not more:
-                break
-            got += more
-        return got.decode().strip()
-    finally:
-        s.close()
+    ControlPower(world()["cfg"]["control"]).send(line)
+    return "ok"
 
 
 def connect(server, timeout=30):
