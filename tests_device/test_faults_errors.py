@@ -51,8 +51,10 @@ def test_attach_searching_times_out_naming_it():
 
 
 def _start(cpin_answer, pin=None):
-    # AT, ATE0, AT+CMEE=1, then AT+CPIN? (and AT+CPIN="..." when a PIN is sent)
-    m = qssl.Modem(FakeUart((OK, OK, OK, cpin_answer, b"\r\n+CME ERROR: 16\r\n")))
+    # start() syncs as resync does (a CR, then AT+CMEE?), then ATE0, AT+CMEE=1, AT+CPIN?
+    # (and AT+CPIN="..." when a PIN is sent)
+    m = qssl.Modem(FakeUart((OK, b"\r\n+CMEE: 0\r\n" + OK, OK, OK, cpin_answer,
+                             b"\r\n+CME ERROR: 16\r\n")))
     return _raises(m.start, pin=pin, timeout_ms=3000)
 
 
