@@ -140,6 +140,8 @@ class Parser:
         self.raw_dropped = 0  # payload bytes that did not fit raw_dst (this payload)
         self.after_raw = False  # a payload ended since set_raw_dst()
         self.slipped = 0  # unknown lines after that payload: its count slipped (bytes lost or added)
+        self._trail = 0  # a read's payload ended: 1 = CR must follow, 2 = then LF (ERRATA 10)
+        self._want_trail = False  # the payload in progress came from a read answer's header
         # Counters: loud, never silent.
         self.unknown = 0
         self.overflows = 0
@@ -155,6 +157,7 @@ class Parser:
         self.mode = M_LINE
         self.raw_left = 0
         self._drop = False
+        self._trail = 0
 
     def set_raw_dst(self, dst, start, cap):
         """Where the next RAW payload goes: dst[start:cap]. None discards it."""
@@ -171,6 +174,7 @@ class Parser:
         self.raw_len = n
         self.raw_dropped = 0
         self._skip_lf = False
+        self._want_trail = False
         self.mode = M_RAW if n > 0 else M_LINE
 
     # --- input ----------------------------------------------------------------
@@ -178,6 +182,8 @@ class Parser:
         """Consume buf[i:end] up to the first event. Returns the event; self.pos is
         the index after the last byte consumed."""
         if self.mode == M_LINE:
+            if self._trail:  # here, not in _feed_line: its frame must stay small enough for the stack
+                i = self._eat_trail(buf, i, end)
             return self._feed_line(buf, i, end)
         if self.mode == M_RAW:
             return self._feed_raw(buf, i, end)
@@ -236,6 +242,21 @@ class Parser:
         self.pos = i
         return EV_NONE
 
+    def _eat_trail(self, buf, i, end):
+        # A read's payload is followed by CR LF before its OK. Any other byte there means
+        # the count slipped (a byte lost or added inside the payload), so what was copied
+        # is not the payload: counted, and the line framing goes on.
+        t = self._trail
+        while t and i < end:
+            if buf[i] != (13 if t == 1 else 10):
+                self.slipped += 1
+                t = 0
+                break
+            i += 1
+            t = 2 if t == 1 else 0
+        self._trail = t
+        return i
+
     def _feed_raw(self, buf, i, end):
         # Copied by count, byte by byte: a slice copy would allocate a memoryview
         # (32 bytes on MicroPython) per chunk. The loop runs at ~10 MB/s there.
@@ -266,6 +287,8 @@ class Parser:
         self.n = 0
         self._handed = False
         self.after_raw = True
+        if self._want_trail:
+            self._trail = 1
         return EV_RAW
 
     # --- classification ---------------------------------------------------------
@@ -372,6 +395,7 @@ class Parser:
         self.raw_dropped = 0
         if v > 0:
             self.mode = M_RAW
+            self._want_trail = True
         if not bad and self.expect is not None and line.startswith(self.expect):
             self.kind = K_RESPONSE
         else:
