@@ -16,6 +16,8 @@ _SYNC_MS = const(4000)  # longest resync when the caller gives no deadline
 _QUIET_MS = const(200)  # silence that tells late answers have stopped coming
 _TRY_MS = const(1000)  # one sync exchange
 _GUARD_MS = const(1100)  # ERRATA 20's 1000 ms of silence around +++, with a margin
+_LATE_MS = const(3000)  # how long after a timeout its late answer is expected
+_FINAL_LETTERS = const(0xCDA72)  # A D E F I K L N O R S as bits of (letter - 64)
 _ESC = b"\x1b" * 16  # fed to a module that waits for payload: ESC also cancels a send
 
 # Which finals a command accepts, as bit masks of kinds; any other final that arrives
@@ -49,6 +51,7 @@ class Engine:
         self.on_lost = None  # pyright: ignore  (slot) -> None: an exchange of that socket was lost
         self.slot = -1  # the socket index whose exchange is in flight (set after begin())
         self.read_slot = -1  # the socket that sent the last read command
+        self.sent_slot = -1  # the socket whose send was the last exchange (see _timeout)
         self.need_line = False  # the running command always answers a line before OK
         self.got_line = False  # ... and it came
         self.wdl = 0  # deadline of the write in progress
@@ -64,6 +67,10 @@ class Engine:
         self.data_mode = False  # the module may be in transparent data mode
         # Loud counters; their sum is epoch(): anything that may hide a restart.
         self.stray = 0  # final results that no command was waiting for
+        self.late_due = 0  # answers still owed by commands given up (timeouts) ...
+        self.late_dl = 0  # ... expected until then
+        self.odd = 0  # strays no such command explains, and lines like pieces of a final
+        self.stray_sent = 0  # ... of those strays, SEND OK (a send given up as failed went out)
         self.banners = 0  # RDY seen (the module restarted)
         self.echoes = 0  # echoed command lines while echo should be off
         self.timeouts = 0
@@ -244,6 +251,7 @@ class Engine:
         if self.promised and self.final != at.K_PROMPT and self.final != at.K_CONNECT:
             self._refused()
         self._done()
+        self.sent_slot = -1
         if self.final == at.K_REBOOT:
             self.unsure = True
         return self.final
@@ -276,10 +284,20 @@ class Engine:
         # one. A module that may have given a prompt waits for the promised payload.
         # Payload promised (prompt maybe lost), or written and unanswered (bytes of it may
         # have been lost on the way: the module still counts them): owed either way.
-        self.owed = self.promised if self.promised else self.sent
+        k = self.promised if self.promised else self.sent
+        if k > self.owed:  # a resync's own timeout must not forget what is still owed
+            self.owed = k
         self._done()
         self.timeouts += 1
+        self.late_due += 1
+        self.late_dl = ticks_add(ticks_ms(), _LATE_MS)
         self._lost()
+        if self.sent_slot >= 0 and self.on_lost is not None:
+            # The command right after a send went unanswered: a byte lost from the send's
+            # length would do that (the module took fewer bytes and reads the rest as the
+            # start of a command line). What that socket's peer got is not known.
+            self.on_lost(self.sent_slot)
+        self.sent_slot = -1
         p = self.p
         p.raw_dst = None
         if p.mode == at.M_RAW:
@@ -330,29 +348,40 @@ class Engine:
         self.resyncs += 1
         self.unsure = True
         self.slot = -1  # its own exchange belongs to no socket
+        # Strays met here are what a resync is for (late answers, the ERROR of its filler
+        # line): explained, so they cast no doubt on a send.
+        self.sent_slot = -1
+        odd = self.odd
         self._done()
         self.hold = False
         p = self.p
         p.raw_dst = None
         p.reset()
         self.wdl = deadline
-        self._feed_owed()
-        if self.data_mode:
-            self.escape_data()
-        self._write_all(b"\r", 0, 1)
+        # Up to 16 bytes more than owed: the module may miss more than we know (bytes
+        # lost on the way, or all of them while it was busy), and it is fed again before
+        # every try. What it does not take is a junk line, ended by the CR.
+        fill = self.owed + len(_ESC) if self.owed > 0 else 0
         while ticks_diff(deadline, ticks_ms()) > 0:
+            self._feed_owed(fill)
+            if self.data_mode:
+                self.escape_data()
+            self._write_all(b"\r", 0, 1)
             self.drain(_QUIET_MS, self._left(deadline))
+            p.reset()  # the line was quiet: a payload still counted down (bogus header) is over
             if self._sync_once(deadline):
                 self.unsure = False
+                self.owed = 0
+                self.odd = odd
                 return
         raise OSError(ETIMEDOUT, "the module does not answer (resync)")
 
-    def _feed_owed(self):
-        while self.owed > 0:
-            n = self.owed if self.owed < len(_ESC) else len(_ESC)
-            if self._write_all(_ESC, 0, n):
+    def _feed_owed(self, n):
+        while n > 0:
+            k = n if n < len(_ESC) else len(_ESC)
+            if self._write_all(_ESC, 0, k):
                 raise OSError(ETIMEDOUT, "the UART took no more bytes (resync)")
-            self.owed -= n
+            n -= k
 
     def escape_data(self):
         """+++ between guard times (1 s of silence each side, ERRATA 20): leaves
@@ -453,8 +482,12 @@ class Engine:
                 self._urc(p.kind)
             elif g == at.G_ECHO and self.echo_off:
                 self.echoes += 1
-            elif g == at.G_UNKNOWN and p.mode == at.M_RAW:
-                self._orphan()
+            elif g == at.G_UNKNOWN:
+                if p.mode == at.M_RAW:
+                    self._orphan()
+                elif self._piece(p.line, p.n):
+                    self.odd += 1
+                    self._doubt_send()
         elif ev == at.EV_PROMPT:
             self._final(at.K_PROMPT)
         elif ev == at.EV_RAW:
@@ -477,6 +510,37 @@ class Engine:
                 self.hold = True
         else:
             self.stray += 1
+            if self.late_due and ticks_diff(self.late_dl, ticks_ms()) > 0:
+                self.late_due -= 1  # the answer of a command given up: expected, explained
+                return
+            self.late_due = 0
+            self.odd += 1
+            if k == at.K_SEND_OK:
+                self.stray_sent += 1
+            self._doubt_send()
+
+    @staticmethod
+    def _piece(line, n):
+        # Made only of the letters of SEND OK / SEND FAIL / ERROR (noise bytes aside):
+        # perhaps a damaged final.
+        if n > 12:
+            return False
+        k = 0
+        for i in range(n):
+            c = line[i]
+            if 64 <= c < 96 and (_FINAL_LETTERS >> (c - 64)) & 1:
+                k += 1
+            elif c != 32 and c < 127:
+                return False
+        return k > 0
+
+    def _doubt_send(self):
+        # A stray final, or a line that may be a piece of one, after a send reported as
+        # sent and before the next command ended: that send's answer may have been a
+        # stray and its own one damaged. What its peer got is not known: the socket fails.
+        if self.sent_slot >= 0 and self.on_lost is not None:
+            self.on_lost(self.sent_slot)
+        self.sent_slot = -1
 
     def _urc(self, k):
         if k == at.K_URC_RDY:
