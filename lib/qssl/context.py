@@ -2,7 +2,7 @@
 # Settings are kept here and sent before the next connect (or by apply()); query()
 # reads back what the module holds. Before every connect, ensure() reads them back and
 # repairs what a restart (seen or not) took away: never weaker than asked.
-from .compat import const, EINVAL, ENOENT, ENOTCONN
+from .compat import const, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOENT, ENOTCONN, ETIMEDOUT
 from . import at
 from . import check
 from .socket import SSLSocket
@@ -150,6 +150,8 @@ class SSLContext:
         self._send(self._sent, timeout_ms)
 
     def _send(self, have, timeout_ms):
+        # timeout_ms bounds all the commands together, not each one.
+        dl = ticks_add(ticks_ms(), timeout_ms)
         want = self._settings()
         for i in range(6):
             v = want[i]
@@ -164,7 +166,10 @@ class SSLContext:
                 e.add_quoted(v.encode())
             else:
                 e.add_int(v)
-            e.check(e.run(timeout_ms))
+            left = ticks_diff(dl, ticks_ms())
+            if left <= 0:
+                raise OSError(ETIMEDOUT, "timed out setting up SSL context %d" % self.index)
+            e.check(e.run(left))
         self._sent = want
 
     def ensure(self, timeout_ms=30000):
@@ -173,11 +178,12 @@ class SSLContext:
         files are checked and uploaded again from what this context was given, the
         settings sent again. Raises rather than connect with less than was asked."""
         self._validate()
+        t0 = ticks_ms()
         have = self._read_back(timeout_ms)
         if have == self._settings():
             return
         self._restore_files()
-        self._send(have, timeout_ms)
+        self._send(have, timeout_ms - ticks_diff(ticks_ms(), t0))
 
     def recheck(self, timeout_ms=5000):
         """After a connect during which something happened that may hide a restart: the

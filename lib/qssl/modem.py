@@ -103,8 +103,12 @@ class Modem:
         if pin is not None:
             pin = check.text(pin, "pin", 8)
         deadline = ticks_add(ticks_ms(), clamp_ms(timeout_ms))
-        e = self.eng
         self._sync(deadline)
+        self._bring_up(pin, deadline)
+
+    def _bring_up(self, pin, deadline):
+        # start() after the sync; recover() comes here straight from its own resync.
+        e = self.eng
         e.echo_off = False
         e.check(e.command(b"ATE0", self._left(deadline, 1000)))
         e.echo_off = True
@@ -171,7 +175,8 @@ class Modem:
                 if kind != at.K_OK:
                     e.fail(kind)
                 raise OSError(ETIMEDOUT, "SIM not ready: " + state.decode())
-            sleep_ms(500)  # SIM busy after power-up, or the PIN just entered
+            left = ticks_diff(deadline, ticks_ms())
+            sleep_ms(500 if left > 500 else left)  # SIM busy after power-up, or the PIN just entered
 
     def poll(self):
         """Process whatever the UART holds (URCs) without blocking."""
@@ -382,6 +387,13 @@ class Modem:
             raise OSError(ENOTCONN, "the PDP context is not up: call modem.attach() first"
                           if self._apn is None else
                           "the PDP context was lost: call modem.recover() or modem.attach()")
+        s = self.slots
+        for i in range(6):
+            if s.owner[i] is None and not s.foreign[i]:
+                return
+        # No index free: close those the module holds for nobody (a connect abandoned at
+        # its deadline, a program before an MCU reset).
+        self._close_foreign(ticks_add(ticks_ms(), clamp_ms(timeout_ms)))
 
     def needs_recovery(self):
         """True when recovery is on and something happened since the module was last known
@@ -406,7 +418,8 @@ class Modem:
                 raise OSError(ETIMEDOUT, "the module does not answer; give Modem(power=...) so"
                               " recovery can power-cycle it")
             self._power_cycle()
-        self.start(self._pin, self._left(deadline, 30000))
+            self._sync(ticks_add(ticks_ms(), self._left(deadline, 30000)))
+        self._bring_up(self._pin, ticks_add(ticks_ms(), self._left(deadline, 30000)))
         # An echo where we had switched it off, or "+CMEE: 0": the module restarted unseen.
         restarted = e.echoes != echoes
         state = self.status(self._left(deadline, 5000))[0]

@@ -20,7 +20,7 @@ class SSLSocket(Stream):
 
     def _open_failed(self, code):
         # The module says only -1: ask why (ctx.diagnose), within what is left of the timeout.
-        if code == -1 and self.context.diagnose and self._peer is not None:
+        if code == -1 and self.context.diagnose and self._peer is not None and self._rest_ms(10000) > 0:
             return self.context.explain_failure(self._peer[0], self._peer[1], self._cmd_ms(10000))
         return super()._open_failed(code)
 

@@ -54,6 +54,7 @@ class Stream(IOBase):
         self._dl = 0  # deadline of the call in progress
         self._pause = 0  # SEND FAIL back-off of the send in progress
         self._unknown = 0  # the parser's unknown-line count when the read began
+        self._doubt = 0  # the engine's odd count when the send in progress began
         self._freed = False  # the module freed the index itself (closed by the peer, read empty)
         self._state = S_NEW
         self._epoch = 0  # the engine's epoch when the context settings were checked
@@ -113,16 +114,20 @@ class Stream(IOBase):
         t = self._tms
         self._dl = ticks_add(ticks_ms(), fallback_ms if t < 0 else t)
 
-    def _left(self):
-        t = ticks_diff(self._dl, ticks_ms())
-        return t if t > 0 else 0
-
     def _cmd_ms(self, longest=_CMD_MS):
         """Time for one command of the call in progress: its own bound, cut to what is
-        left of the socket timeout (a started command gets a little slack)."""
+        left of the socket timeout plus a little slack, which the whole call shares:
+        past it no command starts (ETIMEDOUT)."""
+        t = self._rest_ms(longest)
+        if t <= 0:
+            raise OSError(ETIMEDOUT, "timed out")
+        return t
+
+    def _rest_ms(self, longest=_CMD_MS):
+        # The same for the second half of an exchange already started (may be <= 0).
         if self._tms < 0:
             return longest
-        t = self._left() + _SLACK_MS
+        t = ticks_diff(self._dl, ticks_ms()) + _SLACK_MS
         return t if t < longest else longest
 
     def _expired(self):
@@ -144,8 +149,18 @@ class Stream(IOBase):
         self.connect_start(address)
         if self._tms == 0:
             raise OSError(EINPROGRESS, "connecting")
-        while not self.connect_poll():
-            self._idle()
+        while True:
+            try:
+                while not self.connect_poll():
+                    self._idle()
+                return
+            except OSError as ex:
+                # -2: the module holds that index for nobody we know (a close that was
+                # lost, a program before a reset). It is skipped now: try another.
+                if ex.errno != EADDRINUSE or self._expired():
+                    raise
+            self._state = S_NEW
+            self._open(self._peer[0].encode(), self._peer[1])
 
     def connect_start(self, address):
         """First half of connect(): checks, recovery and context settings, the open
@@ -155,6 +170,9 @@ class Stream(IOBase):
             raise OSError(EALREADY if self._state != S_CLOSED else ENOTCONN, "socket already used")
         self._start_deadline(MAX_MS)
         self._peer = (host.decode(), port)
+        self._open(host, port)
+
+    def _open(self, host, port):
         retry = True
         while True:
             self._get_ready()
@@ -261,10 +279,15 @@ class Stream(IOBase):
             s = self._s
             # Opened (or perhaps opening: a late result would keep the index busy): close it.
             if s.dead[i] <= DEAD_LOST and (s.opened[i] and s.code[i] == 0 or not s.opened[i]):
-                try:
-                    self._close_cmd(self._cmd_ms(5000))  # pyright: ignore[reportAttributeAccessIssue]
-                except OSError:
-                    s.foreign[i] = 1  # not known to be free: skipped until status() says so
+                # Past the call's deadline no command is sent (the timeout holds): the index
+                # is left to the module, skipped, and closed when no other is free.
+                s.foreign[i] = 1
+                if not self._expired():
+                    try:
+                        self._close_cmd(self._cmd_ms(5000))  # pyright: ignore[reportAttributeAccessIssue]
+                        s.foreign[i] = 0
+                    except OSError:
+                        pass  # not known to be free: skipped until status() says so
             s.release(i)
         self._id = -1
         self._state = S_CLOSED
@@ -504,30 +527,55 @@ class Stream(IOBase):
         while True:
             kind = self._send_once(data, off, n)
             if kind == at.K_SEND_OK:
+                self._e.sent_slot = self._id
                 return n
-            self._send_failed(kind)
+            if self._send_failed(kind):
+                return n
 
     def _send_once(self, data, off, n):
         # A prompt or payload lost on the line fails this socket (engine.on_lost): the
         # stream would have a gap.
         if self._s.dead[self._id]:
             self._raise_dead()
+        self._doubt = self._e.odd
         self._send_cmd(n)  # pyright: ignore[reportAttributeAccessIssue]
         self._e.slot = self._id
         kind = self._e.run_send(n, self._cmd_ms())
         if kind == at.K_PROMPT:
-            self._e.send_payload(data, off, n)
-            kind = self._e.wait(self._cmd_ms(), F_SENT)
+            e = self._e
+            e.send_payload(data, off, n)
+            kind = e.wait(self._rest_ms(), F_SENT)
+            if kind != at.K_SEND_OK:
+                # SEND FAIL or ERROR may be a stray with payload bytes lost on the way: the
+                # module would still be counting them down. Resync (and feed) before the next.
+                e.owed = n
+                e.unsure = True
         return kind
 
     def _send_failed(self, kind):
         if kind == at.K_SEND_FAIL:
             # The module's send buffer is full: back off and try again in time.
-            if self._expired() or (self._tms < 0 and ticks_diff(self._dl, ticks_ms()) <= 0):
+            e = self._e
+            k = e.stray_sent
+            out = self._expired() or (self._tms < 0 and ticks_diff(self._dl, ticks_ms()) <= 0)
+            if out:
+                e.poll()
+            else:
+                w = ticks_diff(self._dl, ticks_ms())
+                if w > self._pause:
+                    w = self._pause
+                e.drain(w, w)  # the back-off, listening, within the deadline
+            if e.stray_sent != k:
+                return True  # a SEND OK came after it: that SEND FAIL was a stray, the payload went out
+            if e.odd != self._doubt:
+                # A line we could not read or a stray final around it: the SEND FAIL may
+                # be a stray and the true answer damaged. What the peer got is unknown.
+                self._lost(OSError(EIO, "the answer to a send was garbled on the line"))
+            if out:
+                e.sent_slot = self._id  # if a piece of a SEND OK comes late, the socket fails
                 raise OSError(ETIMEDOUT, "the module kept answering SEND FAIL")
-            sleep_ms(self._pause)
             self._pause = self._pause * 2 if self._pause < 500 else 1000
-            return
+            return False
         self._restarted()
         if kind == at.K_REBOOT or self._s.dead[self._id]:
             self._raise_dead()  # the cause seen (restart, PDP loss, the peer's close) says more

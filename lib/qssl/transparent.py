@@ -42,7 +42,7 @@ class TransparentSocket(SSLSocket):
         try:
             kind = e.run(self._cmd_ms(5000), None, F_CONNECT | F_OK)  # OK, then CONNECT
             if kind == at.K_OK:
-                kind = e.wait(self._cmd_ms(secs * 1000 + 5000), F_CONNECT)
+                kind = e.wait(self._rest_ms(secs * 1000 + 5000), F_CONNECT)
             if kind != at.K_CONNECT:
                 raise OSError(ECONNABORTED, "transparent connection to %s:%d failed" % (host.decode(), port))
         except OSError as ex:
