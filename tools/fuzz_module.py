@@ -114,17 +114,22 @@ _NAMES = ("ticks_ms", "sleep_ms", "ticks_add", "ticks_diff")
 
 
 def patch(clock):
-    """Put clock into qssl's modules (every module that imported the time functions).
-    Returns a function that puts the real ones back."""
+    """Put clock into qssl's modules (every loaded qssl module that imported the time
+    functions). Returns a function that puts the real ones back."""
+    import sys
     import qssl.engine
     import qssl.stream
     import qssl.modem
+    import qssl.context
     import qssl.transparent
 
     saved = []
     repl = {"ticks_ms": clock.ticks_ms, "sleep_ms": clock.sleep_ms, "ticks_add": ticks_add,
             "ticks_diff": ticks_diff}
-    for m in (qssl.engine, qssl.stream, qssl.modem, qssl.transparent):
+    for key in sorted(sys.modules):
+        m = sys.modules[key]
+        if m is None or not (key == "qssl" or key.startswith("qssl.")) or key == "qssl.compat":
+            continue
         for name in _NAMES:
             if hasattr(m, name):
                 saved.append((m, name, getattr(m, name)))
