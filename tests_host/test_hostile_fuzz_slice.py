@@ -41,8 +41,6 @@ def test_fuzz_restores_the_real_clock():
     assert qssl.engine.sleep_ms is compat.sleep_ms
 
 
-@pytest.mark.xfail(strict=True, reason="open library bugs: 24 of 1840 swept cases (recv answer cut or a stray "
-                   "final at its end, one lost host write) - listed by the sweep itself")
 def test_sweep():
     # every URC kind and stray final at every offset of every chunk of a send, a read,
     # status() and AT; every byte of each cut; every byte the host writes lost
@@ -56,4 +54,7 @@ def test_sweep():
     assert f.over == 0, text
     assert not f.violations, text
     assert not f.desyncs, text
+    # A byte lost from a send's length shows only at the next command: that one command
+    # fails (and fails the sending socket), the one after works. Counted, and rare.
+    assert f.late <= 2, text
     assert time.monotonic() - t0 < 30
