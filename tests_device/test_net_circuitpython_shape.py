@@ -127,6 +127,53 @@ def test_plain_pool_socket_is_pollable():
         s.close()
 
 
+def test_pool_socket_has_what_circuitpython_ssl_wraps():
+    # CircuitPython's ssl.SSLContext.wrap_socket(sock) raises unless sock.type is
+    # SOCK_STREAM and looks up these nine methods (accept/bind/listen even for a client).
+    w = world()
+    pool = w["pool"]
+    s = pool.socket(pool.AF_INET, pool.SOCK_STREAM)
+    try:
+        tinytest.eq(getattr(s, "type", None), pool.SOCK_STREAM, "sock.type")
+        for name in ("accept", "bind", "close", "connect", "listen", "recv_into", "send",
+                     "settimeout", "setsockopt"):
+            tinytest.eq(callable(getattr(s, name, None)), True, name)
+        for call in (lambda: s.bind(("0.0.0.0", 80)), lambda: s.listen(1), s.accept):
+            try:
+                call()
+                raise AssertionError("a server call returned")
+            except OSError as e:
+                tinytest.eq(e.args[0], compat.EOPNOTSUPP, "errno")
+    finally:
+        s.close()
+
+
+def test_board_ssl_wraps_a_pool_socket():
+    # The path CircuitPython's own ssl takes over a pool socket (there mbedTLS calls the
+    # socket's send/recv_into): here MicroPython's ssl over a connected pool socket, to the
+    # TLS echo server reached through the module's plain TCP.
+    tinytest.need("ssl")
+    from qssl import mqttsock
+
+    w = world()
+    pool = w["pool"]
+    host, port = w["cfg"]["echo_host"], w["cfg"]["echo_port"]
+    s = pool.socket(pool.AF_INET, pool.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect((host, port))
+    # the test server's certificate names localhost (and example.com), not echo.test
+    t = mqttsock.wrap(mqttsock.tls_context(w["cfg"]["ca_pem"]), s, "localhost")
+    try:
+        t.write(b"board tls")
+        got = b""
+        end = time.ticks_add(time.ticks_ms(), 20000)
+        while len(got) < 9 and time.ticks_diff(end, time.ticks_ms()) > 0:
+            got += t.read(9 - len(got)) or b""
+        tinytest.eq(got, b"board tls")
+    finally:
+        t.close()
+
+
 def test_poll_on_wrapped_pool_socket():
     tinytest.need("select")
     import select
