@@ -84,6 +84,7 @@ ENOTCONN = getattr(_errno, "ENOTCONN", 107)
 ETIMEDOUT = getattr(_errno, "ETIMEDOUT", 110)
 EALREADY = getattr(_errno, "EALREADY", 114)
 EINPROGRESS = getattr(_errno, "EINPROGRESS", 115)
+EOPNOTSUPP = getattr(_errno, "EOPNOTSUPP", 95)
 
 
 class _PortAdapter:

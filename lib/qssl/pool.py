@@ -1,7 +1,7 @@
 # CircuitPython's socket pool shape (adafruit_connection_manager / adafruit_requests):
 # getaddrinfo, socket(af, type, proto) and the constants. The module resolves names
 # itself when it opens a connection, so getaddrinfo hands the name straight back.
-from .compat import EINVAL
+from .compat import EINVAL, EOPNOTSUPP
 
 # Plain ints, not const(): the class below re-exports them as attributes.
 AF_INET = 2
@@ -9,6 +9,10 @@ SOCK_STREAM = 1
 IPPROTO_TCP = 6
 SOL_SOCKET = 1
 SO_REUSEADDR = 2
+
+
+def _client_only(*args):
+    raise OSError(EOPNOTSUPP, "the module's sockets are clients only")
 
 
 class SocketPool:
@@ -33,4 +37,10 @@ class SocketPool:
         """A new, unconnected TCP socket of the module (AF_INET, SOCK_STREAM only)."""
         if family != AF_INET or type != SOCK_STREAM:
             raise OSError(EINVAL, "the module offers AF_INET stream sockets only")
-        return self._modem.tcp_socket()
+        s = self._modem.tcp_socket()
+        # socketpool.Socket's extra surface, set on the socket (not a subclass, so the
+        # pool imports no socket module): CircuitPython's own ssl wrap_socket() needs
+        # type == SOCK_STREAM and looks up accept, bind and listen even for a client.
+        s.type = SOCK_STREAM
+        s.bind = s.listen = s.accept = _client_only
+        return s
