@@ -22,7 +22,7 @@ LAYERS = [
     ("commands", ["engine"]),
     ("slots", ["slots"]),
     ("sockets", ["stream", "socket", "tcp", "transparent"]),
-    ("services", ["certs", "diagnose", "context", "modem"]),
+    ("services", ["certs", "bringup", "netif", "diagnose", "context", "modem"]),
     ("adapters", ["pool", "mqttsock", "aio"]),
     ("API", ["__init__"]),
 ]
