@@ -1,15 +1,15 @@
 # The modem (services layer): the URC handler that fills the slot table, queries, the
 # checks sockets make before they open, the contexts and the module-wide SSL settings.
 # Bring-up, the PDP context, status and recovery are in bringup.py, the network-interface
-# queries in netif.py, the certificate store in certs.py: each loads on its first call,
-# so `import qssl` and Modem() hold none of them in RAM. Sockets are made here and by
-# contexts; they ask prepare_connect() before they open, and never import this module.
+# queries in netif.py, the certificate store in certs.py, the contexts (and with them the
+# sockets) in context.py: each loads on its first call, so `import qssl` and Modem() hold
+# none of them in RAM. Sockets are made here and by contexts; they ask prepare_connect()
+# before they open, and never import this module.
 from .compat import EINVAL, ENOTCONN, EIO
 from .engine import Engine
 from .slots import Slots, NSOCK, DEAD_PEER, DEAD_LOST, DEAD_PDP, DEAD_REBOOT
 from . import at
 from . import check
-from .context import SSLContext
 
 
 class Modem:
@@ -34,7 +34,7 @@ class Modem:
         self.pdp_lost = 0  # +PDP DEACT seen
         self.recoveries = 0
         self.power_cycles = 0
-        self._contexts = [None] * NSOCK  # type: list[SSLContext | None]
+        self._contexts = [None] * NSOCK  # type: list  # SSLContext or None, made by ssl_context()
         self._lines = []  # type: list
         self._pin = None
         self._apn = None  # (apn, user, password) of the last attach(), for recovery
@@ -230,6 +230,8 @@ class Modem:
         """The qssl.SSLContext for ctxindex 0..5 (one object per index)."""
         check.integer(index, "ctxindex", 0, NSOCK - 1)
         if self._contexts[index] is None:
+            from .context import SSLContext  # the socket layer loads with the first context
+
             self._contexts[index] = SSLContext(self, index)
         return self._contexts[index]
 
