@@ -298,7 +298,7 @@ def report_memory(r, rom):
     h = r.get("heap")
     if h:
         _say("  heap (64-bit unix port, gc.mem_alloc above baseline; target <= 10 KB):")
-        _say("    after import qssl (.mpy): %d B; + Modem(): %d B; + 6 open SSL sockets: %d B"
+        _say("    after import qssl (.mpy -O3): %d B; + Modem(): %d B; + 6 open SSL sockets: %d B"
              % (h["import"], h["modem"], h["six_sockets"]))
     if rom:
         _say("    code in ROMFS (in place, as from flash; about 3.8x a 32-bit frozen build): after import"
@@ -426,7 +426,8 @@ def main(argv=None):
             report("CPython, in-process emulator", bench_cpython(pki, world, a.kb, a.trips, a.baud),
                    a.baud)
         if not a.skip_micropython:
-            r = bench_micropython(pki, world, a.kb, a.trips, a.baud, work, os.path.join(work, "mpy"),
+            # the -O3 build: what tools/install_mpy.py installs
+            r = bench_micropython(pki, world, a.kb, a.trips, a.baud, work, os.path.join(work, "mpy-O3"),
                                   budget)
             try:
                 rom = bench_romfs(work)
