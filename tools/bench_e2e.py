@@ -306,7 +306,7 @@ def report_memory(r, rom):
              " 6 SSL socket objects: %d B" % rom["heap"])
     imp = r.get("imported")
     if imp:
-        _say("    import qssl (.mpy) creates %d modules, %d classes, %d functions"
+        _say("    by six open SSL sockets (.mpy) qssl has made %d modules, %d classes, %d functions"
              " (incl. properties and static/class methods)" % tuple(imp))
     if rom and rom.get("imported"):
         _say("    import qssl (ROMFS) creates %d modules, %d classes, %d functions" % tuple(rom["imported"]))
