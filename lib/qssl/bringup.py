@@ -12,7 +12,7 @@ from . import check
 _POWER_OFF_MS = const(1500)  # off long enough for the module to lose its state
 
 
-def left(deadline, longest):
+def _left(deadline, longest):
     """ms left before deadline, at most longest; OSError(ETIMEDOUT) when none."""
     t = ticks_diff(deadline, ticks_ms())
     if t <= 0:
@@ -20,7 +20,7 @@ def left(deadline, longest):
     return t if t < longest else longest
 
 
-def known_good(m):
+def _known_good(m):
     m._epoch = m.eng.epoch()
     m._down = False
 
@@ -32,14 +32,14 @@ def start(m, pin, timeout_ms):
     e = m.eng
     _sync(e, deadline)
     e.echo_off = False
-    e.check(e.command(b"ATE0", left(deadline, 1000)))
+    e.check(e.command(b"ATE0", _left(deadline, 1000)))
     e.echo_off = True
-    e.check(e.command(b"AT+CMEE=1", left(deadline, 1000)))
+    e.check(e.command(b"AT+CMEE=1", _left(deadline, 1000)))
     _sim(m, pin, deadline)
     m._pin = pin
     m.started = True
     _close_foreign(m, deadline)
-    known_good(m)
+    _known_good(m)
 
 
 def _sync(e, deadline):
@@ -76,7 +76,7 @@ def _sim(m, pin, deadline):
         lines = []
         m._lines = lines
         e.on_line = m._take_line
-        kind = e.command(b"AT+CPIN?", left(deadline, 5000), b"+CPIN:")
+        kind = e.command(b"AT+CPIN?", _left(deadline, 5000), b"+CPIN:")
         state = lines[0][7:].strip() if lines and kind == at.K_OK else b""
         if state == b"READY":
             return
@@ -89,7 +89,7 @@ def _sim(m, pin, deadline):
                 raise OSError(EACCES, "the SIM asks for its PIN: call start(pin=...)")
             e.begin(b"AT+CPIN=")
             e.add_quoted(pin)
-            kind = e.run(left(deadline, 5000))
+            kind = e.run(_left(deadline, 5000))
             if kind == at.K_CME and e.p.code == 16:
                 raise OSError(EACCES, "wrong SIM PIN (+CME ERROR: 16); the SIM blocks after 3 tries")
             e.check(kind)
@@ -107,15 +107,15 @@ def attach(m, apn, user, password, timeout_ms):
     bpass = check.optional_text(password, "password", 60)
     deadline = ticks_add(ticks_ms(), clamp_ms(timeout_ms))
     _registered(m, deadline)
-    state = status(m, left(deadline, 5000))[0]
+    state = m.status(_left(deadline, 5000))[0]
     if state == "PDP DEACT":
-        m.detach(left(deadline, 40000))
+        m.detach(_left(deadline, 40000))
         state = "IP INITIAL"
     e = m.eng
     if state == "IP INITIAL":
         e.begin(b"AT+QIFGCNT=")
         e.add_int(m.cid)
-        e.check(e.run(left(deadline, 1000)))
+        e.check(e.run(_left(deadline, 1000)))
         e.begin(b"AT+QICSGP=1,")
         e.add_quoted(bapn)
         if buser or bpass:
@@ -123,25 +123,25 @@ def attach(m, apn, user, password, timeout_ms):
             e.add_quoted(buser)
             e.add_byte(44)
             e.add_quoted(bpass)
-        e.check(e.run(left(deadline, 1000)))
+        e.check(e.run(_left(deadline, 1000)))
         # Several sockets and plain TCP beside SSL (chapter 1.3), data read on demand.
-        e.check(e.command(b"AT+QIMUX=1", left(deadline, 1000)))
-        e.check(e.command(b"AT+QIREGAPP", left(deadline, 5000)))
+        e.check(e.command(b"AT+QIMUX=1", _left(deadline, 1000)))
+        e.check(e.command(b"AT+QIREGAPP", _left(deadline, 5000)))
         state = "IP START"
     if state in ("IP START", "IP CONFIG", "IP IND"):
-        kind = e.command(b"AT+QIACT", left(deadline, 150000))
+        kind = e.command(b"AT+QIACT", _left(deadline, 150000))
         if kind != at.K_OK:
             _diagnose(m, deadline)
-    e.check(e.command(b"AT+QINDI=1", left(deadline, 1000)))
+    e.check(e.command(b"AT+QINDI=1", _left(deadline, 1000)))
     # AT+QILOCIP answers a bare address and no OK (ERRATA 18).
     ips = []
-    kind = bare_ips(m, ips, b"AT+QILOCIP", left(deadline, 5000))
+    kind = bare_ips(m, ips, b"AT+QILOCIP", _left(deadline, 5000))
     if kind != at.K_OK or not ips:
         e.fail(kind)
     m.ip = ips[0]
     m._apn = (apn, user, password)
     _close_foreign(m, deadline)
-    known_good(m)
+    _known_good(m)
     return m.ip
 
 
@@ -166,7 +166,7 @@ def bare_ips(m, ips, cmd, timeout_ms):
 def _registered(m, deadline):
     """Wait until registered on the packet network (home or roaming)."""
     while True:
-        stat = _query_int(m, b"AT+CGREG?", b"+CGREG:", 1, left(deadline, 5000))
+        stat = _query_int(m, b"AT+CGREG?", b"+CGREG:", 1, _left(deadline, 5000))
         if stat == 1 or stat == 5:
             return
         if stat == 3:
@@ -182,13 +182,13 @@ def _registered(m, deadline):
 def _diagnose(m, deadline):
     # Chapter 4 / ERRATA 23: attach, registration, APN, then give up.
     e = m.eng
-    if _query_int(m, b"AT+CGATT?", b"+CGATT:", 0, left(deadline, 5000)) != 1:
-        if e.command(b"AT+CGATT=1", left(deadline, 75000)) != at.K_OK:
+    if _query_int(m, b"AT+CGATT?", b"+CGATT:", 0, _left(deadline, 5000)) != 1:
+        if e.command(b"AT+CGATT=1", _left(deadline, 75000)) != at.K_OK:
             raise PDPError("CGATT", "the module could not attach to the packet domain")
-    stat = _query_int(m, b"AT+CGREG?", b"+CGREG:", 1, left(deadline, 5000))
+    stat = _query_int(m, b"AT+CGREG?", b"+CGREG:", 1, _left(deadline, 5000))
     if stat not in (1, 5):
         raise PDPError("CGREG", "not registered on the packet network (stat %s)" % stat)
-    if e.command(b"AT+QIACT", left(deadline, 150000)) == at.K_OK:
+    if e.command(b"AT+QIACT", _left(deadline, 150000)) == at.K_OK:
         return
     raise PDPError(
         "QIACT",
@@ -253,14 +253,14 @@ def _close_foreign(m, deadline):
     """Close what the module holds that no socket of ours owns (left from before an
     MCU reset, or a connect that timed out), so its indexes are free again."""
     e = m.eng
-    for row in status(m, left(deadline, 5000))[1]:
+    for row in m.status(_left(deadline, 5000))[1]:
         i = row[0]
         if m.slots.owner[i] is not None:
             continue
         e.begin(b"AT+QSSLCLOSE=" if row[5] else b"AT+QICLOSE=")
         e.add_int(i)
         try:
-            if e.run(left(deadline, 5000), None, F_CLOSE) == at.K_CLOSE_OK:
+            if e.run(_left(deadline, 5000), None, F_CLOSE) == at.K_CLOSE_OK:
                 m.slots.foreign[i] = 0
         except OSError as ex:
             if ex.errno == ETIMEDOUT:
@@ -273,7 +273,7 @@ def recover(m, timeout_ms):
     m.recoveries += 1
     echoes = e.echoes
     try:
-        e.resync(left(deadline, 10000))
+        e.resync(_left(deadline, 10000))
     except OSError as ex:
         if ex.errno != ETIMEDOUT or m.power is None:
             raise OSError(ETIMEDOUT, "the module does not answer; give Modem(power=...) so"
@@ -287,15 +287,15 @@ def recover(m, timeout_ms):
         e.owed = 0
         e.data_mode = False
         m._lost(DEAD_REBOOT)
-    start(m, m._pin, left(deadline, 30000))
+    m.start(m._pin, _left(deadline, 30000))
     # An echo where we had switched it off, or "+CMEE: 0": the module restarted unseen.
     restarted = e.echoes != echoes
-    state = status(m, left(deadline, 5000))[0]
+    state = m.status(_left(deadline, 5000))[0]
     if state not in ("IP STATUS", "IP PROCESSING", "IP GPRSACT"):
         # The PDP context is gone (unseen restart or PDP loss): so are open sockets.
         m.slots.kill_all(DEAD_REBOOT if restarted else DEAD_PDP)
         m.ip = None
     if m._apn is not None and m.ip is None:
         apn, user, password = m._apn
-        attach(m, apn, user, password, left(deadline, 150000))
-    known_good(m)
+        m.attach(apn, user, password, _left(deadline, 150000))
+    _known_good(m)
