@@ -4,15 +4,17 @@
 #   include("/path/to/qssl/manifest.py")               # qssl and every MicroPython board file
 #   include("/path/to/qssl/manifest.py", board="pico")  # qssl, boards/pico.py, boards/mp_power.py
 #   include("/path/to/qssl/manifest.py", board="")      # qssl alone
+#   include("/path/to/qssl/manifest.py", opt=0)         # keep line numbers in tracebacks
 # Frozen board files import as `from boards import pico`, as after `mip install`.
-options.defaults(board=None)
+# opt=3 (mpy-cross -O3): no line numbers in tracebacks, about 7 % less flash (docs/decisions.md).
+options.defaults(board=None, opt=3)
 
 metadata(
     description="Quectel GSM modules' own SSL/TLS stack (AT+QSSL*) as sockets, over a UART",
     version="0.1.0",
 )
 
-package("qssl", base_path="lib")
+package("qssl", base_path="lib", opt=options.opt)
 
 # The same list as boards/package.json (tools/mip_package.py); unix.py only on request.
 _BOARDS = {
@@ -25,4 +27,4 @@ _BOARDS = {
 if options.board not in _BOARDS:
     raise ValueError("qssl manifest: no board file %r (one of pico, esp32_devkitc, unix)" % options.board)
 if _BOARDS[options.board]:
-    package("boards", files=_BOARDS[options.board], base_path=".")
+    package("boards", files=_BOARDS[options.board], base_path=".", opt=options.opt)

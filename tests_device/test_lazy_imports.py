@@ -1,6 +1,7 @@
-# What `import qssl` leaves out (plain TCP, transparent mode, the pool, the checksum,
-# certificates, asyncio and MQTT adapters) loads on first use, on MicroPython too:
-# through the package's __getattr__, "from qssl import x" and "from . import x".
+# What `import qssl` leaves out (the socket layer, bring-up and recovery, plain TCP,
+# transparent mode, the pool, the checksum, certificates, asyncio and MQTT adapters)
+# loads on first use, on MicroPython too: through the package's __getattr__,
+# "from qssl import x" and "from . import x".
 import sys
 
 sys.path.insert(0, "tests_device")
@@ -12,7 +13,9 @@ tinytest.setup_path()
 def test_import_qssl_leaves_the_optional_parts_out():
     import qssl
 
-    for name in ("qssl.tcp", "qssl.transparent", "qssl.pool", "qssl.certs", "qssl.aio", "qssl.mqttsock"):
+    # Modem() and start() need neither the socket layer nor the cold modem paths yet.
+    for name in ("qssl.tcp", "qssl.transparent", "qssl.pool", "qssl.certs", "qssl.aio", "qssl.mqttsock",
+                 "qssl.context", "qssl.socket", "qssl.stream", "qssl.bringup", "qssl.netif", "qssl.uart"):
         tinytest.eq(name in sys.modules, False, name + " loaded by import qssl")
     tinytest.eq(qssl.Modem.__name__, "Modem")
 
@@ -20,6 +23,16 @@ def test_import_qssl_leaves_the_optional_parts_out():
 def test_names_load_on_first_use():
     import qssl
 
+    tinytest.eq(qssl.SSLContext.__name__, "SSLContext")
+    tinytest.eq(qssl.SSLSocket.__name__, "SSLSocket")
+    tinytest.eq((qssl.SSLv3, qssl.TLSv1_2, qssl.ALL_CIPHERS, qssl.CERT_REQUIRED), (0, 3, 0xFFFF, 2))
+    for name in ("TLS_NO_SUCH", "ALL_NOTHING", "CERT_MAYBE"):
+        try:
+            getattr(qssl, name)
+        except AttributeError:
+            pass
+        else:
+            raise AssertionError("qssl.%s did not raise AttributeError" % name)
     tinytest.eq(qssl.TCPSocket.__name__, "TCPSocket")
     tinytest.eq(qssl.TransparentSocket.__name__, "TransparentSocket")
     tinytest.eq(qssl.SocketPool.__name__, "SocketPool")

@@ -86,9 +86,9 @@ def test_manifest_freezes_the_package_and_the_board_files():
     calls = run_manifest()
     assert calls[0][0] == "metadata" and calls[0][1]["description"]
     assert calls[0][1]["version"] == "0.1.0"
-    assert calls[1] == ("package", ("qssl",), {"base_path": "lib"})
+    assert calls[1] == ("package", ("qssl",), {"base_path": "lib", "opt": 3})
     name, args, kw = calls[2]
-    assert args == ("boards",) and kw["base_path"] == "."
+    assert args == ("boards",) and kw["base_path"] == "." and kw["opt"] == 3
     assert set(kw["files"]) == {"pico.py", "esp32_devkitc.py", "mp_power.py"}
     for f in kw["files"]:
         assert os.path.isfile(os.path.join(ROOT, "boards", f))
@@ -100,6 +100,10 @@ def test_manifest_freezes_the_package_and_the_board_files():
 def test_manifest_freezes_one_board_when_named(board, files):
     calls = run_manifest(board=board)
     assert set(calls[2][2]["files"]) == files
+
+
+def test_manifest_opt_0_keeps_line_numbers():
+    assert [c[2]["opt"] for c in run_manifest(opt=0) if c[0] == "package"] == [0, 0]
 
 
 def test_manifest_board_none_freezes_the_library_alone_and_refuses_unknown():

@@ -26,7 +26,9 @@ def micropython(code, path, cwd, heap=HEAP):
 
 @needs_port
 def test_sources_do_not_fit_96k_and_mpy_do(tmp_path):
-    code = "import qssl; print('imported', qssl.__file__)"
+    # What a program has loaded by its first connect: import qssl, then start()/attach()
+    # (bringup) and modem.ssl_context() (context, socket, stream), which load on first use.
+    code = "import qssl, qssl.bringup, qssl.context; print('imported', qssl.__file__)"
     rc, out = micropython(code, os.path.join(ROOT, "lib"), tmp_path)
     assert rc != 0 and "MemoryError" in out, out
     mods = install_mpy.compile_tree(str(tmp_path / "mpy"), ())

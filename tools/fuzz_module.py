@@ -122,6 +122,7 @@ def patch(clock):
     import qssl.modem
     import qssl.context
     import qssl.transparent
+    import qssl.bringup  # loaded on first use otherwise: after the patch, with the real clock
 
     saved = []
     repl = {"ticks_ms": clock.ticks_ms, "sleep_ms": clock.sleep_ms, "ticks_add": ticks_add,

@@ -15,14 +15,14 @@ LIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib", "qss
 # Bottom to top. A module may import modules of a lower layer, and within its own layer
 # only the modules listed before it (so arrows inside a layer run one way too).
 LAYERS = [
-    ("port", ["compat"]),
+    ("port", ["uart", "compat"]),
     ("bytes", ["ring"]),
     ("lines", ["at"]),
     ("errors and checks", ["errors", "check"]),
     ("commands", ["engine"]),
     ("slots", ["slots"]),
     ("sockets", ["stream", "socket", "tcp", "transparent"]),
-    ("services", ["certs", "diagnose", "context", "modem"]),
+    ("services", ["certs", "bringup", "netif", "diagnose", "context", "modem"]),
     ("adapters", ["pool", "mqttsock", "aio"]),
     ("API", ["__init__"]),
 ]

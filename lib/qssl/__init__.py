@@ -1,26 +1,10 @@
 # qssl: Quectel GSM modules' own TLS stack, as sockets. The names users import.
-# What a program may never use (plain TCP, transparent mode, the socket pool, the
-# checksum) is loaded on first access, so it costs no RAM until then.
+# `import qssl` loads the modem and what Modem() needs. The rest loads on first access,
+# so it costs no RAM until then: the socket layer (SSLContext, SSLSocket and the
+# version, cipher and verify constants, with the first modem.ssl_context()), and what a
+# program may never use (plain TCP, transparent mode, the socket pool, the checksum).
 from .modem import Modem
 from .errors import ATError, PDPError
-from .context import (
-    SSLContext,
-    SSLv3,
-    TLSv1,
-    TLSv1_1,
-    TLSv1_2,
-    ALL_VERSIONS,
-    TLS_RSA_WITH_AES_256_CBC_SHA,
-    TLS_RSA_WITH_AES_128_CBC_SHA,
-    TLS_RSA_WITH_RC4_128_SHA,
-    TLS_RSA_WITH_RC4_128_MD5,
-    TLS_RSA_WITH_3DES_EDE_CBC_SHA,
-    TLS_RSA_WITH_AES_256_CBC_SHA256,
-    ALL_CIPHERS,
-    CERT_NONE,
-    CERT_REQUIRED,
-)
-from .socket import SSLSocket
 
 __version__ = "0.1.0"
 
@@ -28,7 +12,14 @@ __version__ = "0.1.0"
 def __getattr__(name):
     # Module __getattr__ (MicroPython, CircuitPython and CPython 3.7+). Where a build
     # lacks it, import from the submodule: from qssl.tcp import TCPSocket.
-    if name == "TCPSocket":
+    if name == "SSLContext" or name.startswith("TLS") or name.startswith("ALL_") or name.startswith("CERT_") \
+            or name == "SSLv3":
+        from . import context
+
+        v = getattr(context, name)  # AttributeError for a name context does not have
+    elif name == "SSLSocket":
+        from .socket import SSLSocket as v
+    elif name == "TCPSocket":
         from .tcp import TCPSocket as v
     elif name == "TransparentSocket":
         from .transparent import TransparentSocket as v

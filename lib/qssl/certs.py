@@ -124,3 +124,79 @@ def _delete(e, bname):
     e.begin(b"AT+QSECDEL=")
     e.add_quoted(bname)
     return e.run(5000)
+
+
+# --- what SSLContext hands over (its cold paths) ---------------------------------------------
+def load_ca(ctx, cafile, cadata):
+    """ctx.load_verify_locations(): upload cadata, or take cafile as a module file name."""
+    if cadata is not None:
+        ctx.cafile = _upload(ctx, 0, "RAM:ca%d.pem", cadata)
+    elif cafile is not None:
+        ctx.cafile = _module_name(cafile, "cafile", "load_verify_locations(cadata=f.read())")
+        ctx._data[0] = None
+    else:
+        raise OSError(EINVAL, "give cadata (PEM) or cafile (a module file name)")
+    ctx._sent = None
+
+
+def load_chain(ctx, certdata, keydata, certfile, keyfile):
+    """ctx.load_cert_chain(): the client certificate and key, uploaded or named."""
+    if certdata is not None:
+        ctx.certfile = _upload(ctx, 1, "RAM:cc%d.pem", certdata)
+    elif certfile is not None:
+        ctx.certfile = _module_name(certfile, "certfile", "load_cert_chain(certdata, keydata)")
+        ctx._data[1] = None
+    if keydata is not None:
+        ctx.keyfile = _upload(ctx, 2, "RAM:ck%d.pem", keydata)
+    elif keyfile is not None:
+        ctx.keyfile = _module_name(keyfile, "keyfile", "load_cert_chain(certdata, keydata)")
+        ctx._data[2] = None
+    ctx._sent = None
+
+
+def _upload(ctx, slot, pattern, data):
+    if isinstance(data, str):
+        data = data.encode()
+    elif isinstance(data, (bytes, bytearray)):
+        data = bytes(data)
+    else:
+        raise TypeError("certificate data must be PEM text (str) or bytes")
+    name = pattern % ctx.index
+    ctx._modem.cert_write(name, data)
+    ctx._data[slot] = data
+    return name
+
+
+def _module_name(name, what, instead):
+    if not isinstance(name, str):
+        raise TypeError("%s must be a str" % what)
+    if not (name.startswith("RAM:") or name.startswith("NVRAM:")):
+        raise OSError(
+            EINVAL,
+            '%s names a file in the module ("RAM:<file>" or "NVRAM:CA0|CC0|CK0"), not a path'
+            " on the board; to upload a PEM file use %s" % (what, instead),
+        )
+    check_name(name, None, what)
+    return name
+
+
+def restore(ctx):
+    """Before a connect whose settings differ from the module's: each file of ctx that
+    the module lacks (a restart took RAM files away) is uploaded again from ctx's data."""
+    names = (ctx.cafile, ctx.certfile, ctx.keyfile)
+    for i in range(3):
+        name = names[i]
+        if name is None:
+            continue
+        try:
+            good = ctx._modem.cert_read(name)[0]
+        except OSError as ex:
+            if ex.errno != ENOENT:
+                raise
+            good = False
+        if good:
+            continue
+        if ctx._data[i] is None:
+            raise OSError(ENOENT, "%s is missing from the module (it restarted?) and this"
+                          " context has no data to upload it again" % name)
+        ctx._modem.cert_write(name, ctx._data[i])

@@ -2,7 +2,7 @@
 # Settings are kept here and sent before the next connect (or by apply()); query()
 # reads back what the module holds. Before every connect, ensure() reads them back and
 # repairs what a restart (seen or not) took away: never weaker than asked.
-from .compat import const, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOENT, ENOTCONN, ETIMEDOUT
+from .compat import const, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOTCONN, ETIMEDOUT
 from . import at
 from . import check
 from .socket import SSLSocket
@@ -57,36 +57,16 @@ class SSLContext:
     def load_verify_locations(self, cafile=None, capath=None, cadata=None):
         """Upload the CA certificate (PEM text or bytes) and use it for server
         authentication. cafile may name a module file already there ("RAM:x"/"NVRAM:CA0")."""
-        if cadata is not None:
-            self.cafile = self._upload(0, "RAM:ca%d.pem", cadata)
-        elif cafile is not None:
-            self.cafile = _module_name(cafile, "cafile", "load_verify_locations(cadata=f.read())")
-            self._data[0] = None
-        else:
-            raise OSError(EINVAL, "give cadata (PEM) or cafile (a module file name)")
-        self._sent = None
+        from . import certs
+
+        certs.load_ca(self, cafile, cadata)
 
     def load_cert_chain(self, certdata, keydata=None, certfile=None, keyfile=None):
         """Upload the client certificate and key (PEM) for client authentication.
         certfile/keyfile may name module files already there instead."""
-        if certdata is not None:
-            self.certfile = self._upload(1, "RAM:cc%d.pem", certdata)
-        elif certfile is not None:
-            self.certfile = _module_name(certfile, "certfile", "load_cert_chain(certdata, keydata)")
-            self._data[1] = None
-        if keydata is not None:
-            self.keyfile = self._upload(2, "RAM:ck%d.pem", keydata)
-        elif keyfile is not None:
-            self.keyfile = _module_name(keyfile, "keyfile", "load_cert_chain(certdata, keydata)")
-            self._data[2] = None
-        self._sent = None
+        from . import certs
 
-    def _upload(self, slot, pattern, data):
-        data = _b(data)
-        name = pattern % self.index
-        self._modem.cert_write(name, data)
-        self._data[slot] = data
-        return name
+        certs.load_chain(self, certdata, keydata, certfile, keyfile)
 
     def set_ciphers(self, suite):
         """The same as ctx.ciphers = suite (one suite code, or ALL_CIPHERS)."""
@@ -157,7 +137,12 @@ class SSLContext:
             v = want[i]
             if v is None or (have is not None and have[i] == v):
                 continue
-            e = self._begin(_KEYS[i])
+            e = self._modem.eng
+            e.begin(b'AT+QSSLCFG="')
+            e.add(_KEYS[i])
+            e.add(b'",')
+            e.add_int(self.index)
+            e.add_byte(44)
             if i == 1:  # the suite: a quoted 0X%04X (ERRATA 6)
                 e.add_byte(34)
                 e.add_hex4(v)
@@ -182,7 +167,10 @@ class SSLContext:
         have = self._read_back(timeout_ms)
         if have == self._settings():
             return
-        self._restore_files()
+        if self.cafile or self.certfile or self.keyfile:
+            from . import certs
+
+            certs.restore(self)  # files a restart took away, uploaded again
         self._send(have, timeout_ms - ticks_diff(ticks_ms(), t0))
 
     def recheck(self, timeout_ms=5000):
@@ -202,34 +190,6 @@ class SSLContext:
         v = self.query(timeout_ms)
         # The query's order is (version, seclevel, suite, ca, cert, key); ours puts the suite second.
         return (v[0], v[2], v[1], v[3] or None, v[4] or None, v[5] or None)
-
-    def _restore_files(self):
-        names = (self.cafile, self.certfile, self.keyfile)
-        for i in range(3):
-            name = names[i]
-            if name is None:
-                continue
-            try:
-                good = self._modem.cert_read(name)[0]
-            except OSError as ex:
-                if ex.errno != ENOENT:
-                    raise
-                good = False
-            if good:
-                continue
-            if self._data[i] is None:
-                raise OSError(ENOENT, "%s is missing from the module (it restarted?) and this"
-                              " context has no data to upload it again" % name)
-            self._modem.cert_write(name, self._data[i])
-
-    def _begin(self, key):
-        e = self._modem.eng
-        e.begin(b'AT+QSSLCFG="')
-        e.add(key)
-        e.add(b'",')
-        e.add_int(self.index)
-        e.add_byte(44)
-        return e
 
     def query(self, timeout_ms=5000):
         """What the module holds: (sslversion, seclevel, ciphersuite, cacert, clientcert,
@@ -269,26 +229,3 @@ class SSLContext:
     @ignore_rtc.setter
     def ignore_rtc(self, value):
         self._modem.set_global("ignorertc", 1 if value else 0)
-
-
-def _b(data):
-    if isinstance(data, str):
-        return data.encode()
-    if isinstance(data, (bytes, bytearray)):
-        return bytes(data)
-    raise TypeError("certificate data must be PEM text (str) or bytes")
-
-
-def _module_name(name, what, instead):
-    if not isinstance(name, str):
-        raise TypeError("%s must be a str" % what)
-    if not (name.startswith("RAM:") or name.startswith("NVRAM:")):
-        raise OSError(
-            EINVAL,
-            '%s names a file in the module ("RAM:<file>" or "NVRAM:CA0|CC0|CK0"), not a path'
-            " on the board; to upload a PEM file use %s" % (what, instead),
-        )
-    from . import certs
-
-    certs.check_name(name, None, what)
-    return name

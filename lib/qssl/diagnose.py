@@ -45,12 +45,11 @@ def _resolves(m, host, timeout_ms):
     if e.run(timeout_ms) != at.K_OK:
         return False
     # The address follows the OK as a bare line, or ERROR.
-    m._lines = []
-    e.on_line = m._take_ip
-    e.p.expect = at.BARE
-    e.p.expect_bare = True
+    from .bringup import bare_ips
+
+    ips = []
     try:
-        return e.wait(timeout_ms) == at.K_OK and bool(m._lines)
+        return bare_ips(m, ips, None, timeout_ms) == at.K_OK and bool(ips)
     except OSError:
         return False
 
