@@ -228,6 +228,11 @@ def detach(m, timeout_ms):
     m.slots.kill_all(DEAD_PDP)
 
 
+_STATES = ("IP INITIAL", "IP START", "IP CONFIG", "IP IND", "IP GPRSACT", "IP STATUS",
+           "IP PROCESSING", "PDP DEACT")
+_SOCKET_STATES = ("INITIAL", "CONNECTING", "CONNECTED", "REMOTE CLOSING", "CLOSING", "CLOSED")
+
+
 def status(m, timeout_ms):
     rows = []
     state = None
@@ -236,16 +241,22 @@ def status(m, timeout_ms):
     for line in m.query(b"AT+QSSLSTATE", b"+QSSLSTATE:", timeout_ms):
         offs = [0] * 12
         n = at.split_fields(line, 11, len(line), offs)
+        # Every word is checked against the spec's lists (2.2.6): a byte lost inside one
+        # ("IP PROCESSIG", "CONNETED") must not pass for an answer.
         if n == 1:
             state = at.text(line, offs[0], offs[1])
-        elif n >= 6:
+            if state not in _STATES:
+                raise OSError(EIO, "garbled AT+QSSLSTATE state: %r" % state)
+        elif n == 6:
             i = at.parse_int(line, offs[0], offs[1])
-            if i is None or not 0 <= i < NSOCK:
+            row = (i, at.text(line, offs[2], offs[3]), at.text(line, offs[4], offs[5]),
+                   at.parse_int(line, offs[6], offs[7]), at.text(line, offs[8], offs[9]),
+                   at.parse_int(line, offs[10], offs[11]))
+            if (i is None or not 0 <= i < NSOCK or row[1] not in ("TCP", "UDP") or row[3] is None
+                    or row[4] not in _SOCKET_STATES or row[5] not in (0, 1) or busy[i]):
                 raise OSError(EIO, "garbled AT+QSSLSTATE row")
             busy[i] = 1
-            rows.append((i, at.text(line, offs[2], offs[3]), at.text(line, offs[4], offs[5]),
-                         at.parse_int(line, offs[6], offs[7]), at.text(line, offs[8], offs[9]),
-                         at.parse_int(line, offs[10], offs[11]) == 1))
+            rows.append(row[:5] + (row[5] == 1,))
         else:
             raise OSError(EIO, "garbled AT+QSSLSTATE line")
     if state is None:

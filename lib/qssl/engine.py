@@ -16,6 +16,7 @@ _SYNC_MS = const(4000)  # longest resync when the caller gives no deadline
 _QUIET_MS = const(200)  # silence that tells late answers have stopped coming
 _TRY_MS = const(1000)  # one sync exchange
 _GUARD_MS = const(1100)  # ERRATA 20's 1000 ms of silence around +++, with a margin
+_LATE_PROMPT_MS = const(200)  # how long a prompt may follow an ERROR that came among strays
 _LATE_MS = const(3000)  # how long after a timeout its late answer is expected
 _FINAL_LETTERS = const(0xCDA72)  # A D E F I K L N O R S as bits of (letter - 64)
 _ESC = b"\x1b" * 16  # fed to a module that waits for payload: ESC also cancels a send
@@ -70,6 +71,7 @@ class Engine:
         self.late_due = 0  # answers still owed by commands given up (timeouts) ...
         self.late_dl = 0  # ... expected until then
         self.odd = 0  # strays no such command explains, and lines like pieces of a final
+        self._odd0 = 0  # odd when the running command began waiting
         self.stray_sent = 0  # ... of those strays, SEND OK (a send given up as failed went out)
         self.banners = 0  # RDY seen (the module restarted)
         self.echoes = 0  # echoed command lines while echo should be off
@@ -249,12 +251,30 @@ class Engine:
             if not self.pump():
                 sleep_ms(1)
         if self.promised and self.final != at.K_PROMPT and self.final != at.K_CONNECT:
-            self._refused()
+            if self.odd == self._odd0 or not self._late_prompt():
+                self._refused()
         self._done()
         self.sent_slot = -1
         if self.final == at.K_REBOOT:
             self.unsure = True
         return self.final
+
+    def _late_prompt(self):
+        # Strays came during this payload command: the ERROR it took may be one of them,
+        # with its own prompt still on the way. Wait a little for that prompt.
+        k = self.final
+        if k == at.K_REBOOT or not self.finals & F_PROMPT & ~F_ERR:
+            return False
+        self.final = 0
+        self.finals = F_PROMPT & ~F_ERR
+        dl = ticks_add(ticks_ms(), _LATE_PROMPT_MS)
+        while not self.final and ticks_diff(dl, ticks_ms()) > 0:
+            if not self.pump():
+                sleep_ms(1)
+        if self.final == at.K_PROMPT:
+            return True
+        self.final = k
+        return False
 
     def _refused(self):
         # A payload command ended without its prompt (ERROR, +CME ERROR, RDY). That end
@@ -267,6 +287,7 @@ class Engine:
         # Apart from wait() so that type checkers do not take final as constant there.
         self.busy = True
         self.final = 0
+        self._odd0 = self.odd
         self.got_line = False
         self.finals = finals | _F_REBOOT
         self.hold = False

@@ -18,7 +18,7 @@ MAX_RECV = const(1500)
 _CMD_MS = const(10000)  # answer time of one send/recv command (payload included)
 _SLACK_MS = const(450)  # a command started just before the deadline may finish after it
 _OPEN_MS = const(5000)  # the OK of AT+QSSLOPEN / AT+QIOPEN
-_PROBE_MS = const(2000)  # a blocking read with no "recv" URC reads anyway this often
+_PROBE_MS = const(2000)  # with no "recv" URC, a read (or poll) asks the module anyway this often
 
 S_NEW = const(0)
 S_CONNECTED = const(1)
@@ -59,7 +59,7 @@ class Stream(IOBase):
         self._state = S_NEW
         self._epoch = 0  # the engine's epoch when the context settings were checked
         self._echoes = 0  # the engine's echo count then: more later means a restart
-        self._probe = 0  # when a waiting read last asked the module
+        self._probe = 0  # when a read last asked the module
         self._peer = None
         self._rb = None  # type: bytearray | None  # read-ahead for readline(), made on first use
         self._rs = 0
@@ -405,7 +405,6 @@ class Stream(IOBase):
         if n > MAX_RECV:
             n = MAX_RECV
         self._start_deadline(0)
-        self._probe = ticks_ms()
         while True:
             got = self._try_read(buf, n)
             if got >= 0:
@@ -416,24 +415,28 @@ class Stream(IOBase):
                 self._e.pump()
                 got = self._try_read(buf, n)
                 return None if got < 0 else got
-            self._wait_data()
+            self._idle()
 
-    def _wait_data(self):
-        self._idle()
-        if ticks_diff(ticks_ms(), self._probe) >= _PROBE_MS:
-            self._probe = ticks_ms()
-            self._s.ready[self._id] = 1
+    def _probe_due(self):
+        # A "recv" URC lost on the line would stall the socket for ever (the module sends
+        # none while its buffer is not empty, ERRATA 11): ask anyway every 2 s, across
+        # calls, so short timeouts, non-blocking reads and poll() reach it too.
+        i = self._id
+        if not self._s.ready[i] and ticks_diff(ticks_ms(), self._probe) >= _PROBE_MS:
+            self._s.ready[i] = 1
 
     def _try_read(self, buf, n):
         # bytes read, 0 at end of stream, -1 when nothing is there yet
         s = self._s
         i = self._id
+        self._probe_due()
         while s.ready[i]:
             if s.dead[i] > DEAD_PEER:
                 self._raise_dead()
             # Cleared before the read, so a "recv" URC that arrives during it (even in
             # the same UART read as an empty answer) makes us read again.
             s.ready[i] = 0
+            self._probe = ticks_ms()
             got = self._recv_chunk(buf, n)
             if got:
                 s.ready[i] = 1  # more may be buffered: read until an empty answer
@@ -626,6 +629,7 @@ class Stream(IOBase):
             if self._state != S_CONNECTED or i < 0:
                 return _POLLHUP | _POLLERR
             s = self._s
+            self._probe_due()
             if arg & _POLLIN and (s.ready[i] or s.dead[i] or self._rs != self._re):
                 ret |= _POLLIN
             if arg & _POLLOUT and not s.dead[i]:
