@@ -48,6 +48,10 @@ def write(modem, name, data, timeout_s=100):
         raise TypeError("certificate data must be bytes or str")
     bname = check_name(name, len(data))
     check.integer(timeout_s, "timeout_s", 3, 200)
+    if modem.needs_recovery():
+        # A module that stopped answering (or restarted) is brought back first, as before
+        # a connect: power-cycled through power= when it does not answer at all.
+        modem.recover()
     e = modem.eng
     _delete(e, bname)  # the module refuses to overwrite (ERRATA 16)
     e.begin(b"AT+QSECWRITE=")

@@ -72,6 +72,7 @@ class Engine:
         self.late_dl = 0  # ... expected until then
         self.odd = 0  # strays no such command explains, and lines like pieces of a final
         self._odd0 = 0  # odd when the running command began waiting
+        self._echo0 = 0  # echoes then
         self.stray_sent = 0  # ... of those strays, SEND OK (a send given up as failed went out)
         self.banners = 0  # RDY seen (the module restarted)
         self.echoes = 0  # echoed command lines while echo should be off
@@ -288,6 +289,7 @@ class Engine:
         self.busy = True
         self.final = 0
         self._odd0 = self.odd
+        self._echo0 = self.echoes
         self.got_line = False
         self.finals = finals | _F_REBOOT
         self.hold = False
@@ -336,6 +338,10 @@ class Engine:
     def fail(self, kind):
         if kind == at.K_REBOOT:
             raise OSError(ECONNRESET, "the module restarted during " + self.command_text())
+        if self.echoes != self._echo0:
+            # Echo came back while it was off: the module restarted (no RDY seen), and
+            # that, not the command, is why it was refused.
+            raise OSError(ECONNRESET, "the module restarted (its echo is back) during " + self.command_text())
         raise ATError(bytes(self.cmd[: self.cmdlen]), self.p.code if kind == at.K_CME else -1)
 
     def poll(self):

@@ -300,7 +300,18 @@ class Stream(IOBase):
 
     # --- waiting ---------------------------------------------------------------------------
     def _raise_dead(self):
-        raise dead_error(self._s.dead[self._id] if self._id >= 0 else 0)
+        i = self._id
+        if i >= 0 and self._s.dead[i] == DEAD_LOST and self._e.unsure:
+            # Lost on the line: perhaps because the module restarted unseen. The resync
+            # (due anyway) tells: a restarted module echoes and answers "+CMEE: 0".
+            t = self._rest_ms(3000)
+            try:
+                if t > 0:
+                    self._e.resync(t)
+            except OSError:
+                pass
+            self._restarted()
+        raise dead_error(self._s.dead[i] if i >= 0 else 0)
 
     def _lost(self, ex):
         """An exchange of this socket was lost on the line (a timeout mid-command): its
