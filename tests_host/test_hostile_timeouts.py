@@ -139,10 +139,7 @@ STORMS = {
 }
 
 
-@pytest.mark.parametrize("kind", [pytest.param(k, marks=pytest.mark.xfail(
-    strict=True, reason="decision, not a timeout bug: an unknown-URC storm during an empty read fails "
-    "the read as garbled (EIO) rather than ETIMEDOUT - the library cannot tell it from a damaged header"))
-    if k == "urc" else k for k in sorted(STORMS)])
+@pytest.mark.parametrize("kind", sorted(STORMS))
 def test_storm_does_not_hold_recv(world, kind):
     s = world.socket()
     with Storm(world.emu, STORMS[kind]) as storm:

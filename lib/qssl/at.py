@@ -140,6 +140,7 @@ class Parser:
         self.raw_dropped = 0  # payload bytes that did not fit raw_dst (this payload)
         self.after_raw = False  # a payload ended since set_raw_dst()
         self.slipped = 0  # unknown lines after that payload: its count slipped (bytes lost or added)
+        self.torn = 0  # unknown lines that may be a read's damaged header (see _torn_header)
         self._trail = 0  # a read's payload ended: 1 = CR must follow, 2 = then LF (ERRATA 10)
         self._want_trail = False  # the payload in progress came from a read answer's header
         # Counters: loud, never silent.
@@ -358,6 +359,26 @@ class Parser:
         self.unknown += 1
         if self.after_raw:
             self.slipped += 1
+        elif self._torn_header():
+            self.torn += 1
+
+    def _torn_header(self):
+        # An unknown line that may be a read's header torn or with a byte lost: the start
+        # of a header, or its ",TCP," or name still there. (An unknown URC is none of
+        # these, and fails no read.)
+        line = self.line
+        n = self.n
+        j = 0
+        while j < len(_RAW_P):
+            p = _RAW_P[j]
+            k = 0
+            while k < n and k < len(p) and line[k] == p[k]:
+                k += 1
+            if k == n:
+                return True
+            j += 1
+        return line.find(b",TCP,", 0, n) >= 0 or line.find(b"RECV", 0, n) >= 0 or line.find(b"RCV", 0, n) >= 0 \
+            or line.find(b"QIRD", 0, n) >= 0
 
     def _exact(self, pats, s):
         # Index of the pattern equal to line[s:n], or -1.
@@ -387,7 +408,9 @@ class Parser:
         while j > 0 and line[j - 1] != 44:
             j -= 1
         v = parse_int(line, j, self.n)
-        bad = j == 0 or v is None or v < 0  # no "<ip>:<port>,TCP,<len>": a damaged header
+        # No "<ip>:<port>,TCP,<len>", or a length of 0 (an empty buffer answers a bare OK):
+        # a damaged header.
+        bad = j == 0 or v is None or v <= 0
         if bad or v is None:
             v = 0
         self.raw_len = v
@@ -401,6 +424,8 @@ class Parser:
         else:
             self.kind = K_UNKNOWN
             self.unknown += 1
+            if bad:
+                self.torn += 1
 
     # --- field access -------------------------------------------------------------
     def fields(self, start):

@@ -53,7 +53,7 @@ class Stream(IOBase):
         self._tms = -1  # the same in ms (-1: blocking), so deadlines need no float maths
         self._dl = 0  # deadline of the call in progress
         self._pause = 0  # SEND FAIL back-off of the send in progress
-        self._unknown = 0  # the parser's unknown-line count when the read began
+        self._unknown = 0  # the parser's count of torn-header lines when the read began
         self._doubt = 0  # the engine's odd count when the send in progress began
         self._freed = False  # the module freed the index itself (closed by the peer, read empty)
         self._state = S_NEW
@@ -462,7 +462,7 @@ class Stream(IOBase):
         self._recv_cmd(n)  # pyright: ignore[reportAttributeAccessIssue]
         p = self._e.p
         self._e.slot = self._e.read_slot = self._id  # a lost answer fails this socket (engine.on_lost)
-        self._unknown = p.unknown
+        self._unknown = p.torn
         p.set_raw_dst(buf, 0, n)
         kind = self._e.run(self._cmd_ms(), self._recv_prefix)  # a timeout also clears raw_dst
         got = p.raw_pos
@@ -475,7 +475,7 @@ class Stream(IOBase):
         p = self._e.p
         if p.raw_dropped:
             self._lost(OSError(EIO, "the module sent %d bytes more than asked" % p.raw_dropped))
-        if p.slipped or (got == 0 and p.unknown != self._unknown):
+        if p.slipped or (got == 0 and p.torn != self._unknown):
             # A line we could not read between the payload and its OK (the count slipped:
             # bytes were lost or added, so what was copied is not the payload), or where
             # the header belongs (the data is lost). The stream has a gap: fail the socket.
