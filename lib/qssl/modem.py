@@ -177,15 +177,12 @@ class Modem:
             raise OSError(ENOTCONN, "the PDP context is not up: call modem.attach() first"
                           if self._apn is None else
                           "the PDP context was lost: call modem.recover() or modem.attach()")
-        s = self.slots
-        for i in range(6):
-            if s.owner[i] is None and not s.foreign[i]:
-                return
-        # No index free: close those the module holds for nobody (a connect abandoned at
-        # its deadline, a program before an MCU reset).
-        from . import bringup
+        if any(self.slots.foreign):
+            # Indexes the module holds for nobody (a connect abandoned at its deadline, a
+            # program before an MCU reset): closed now, so nothing stays open unseen.
+            from . import bringup
 
-        bringup.close_foreign(self, timeout_ms)
+            bringup.close_foreign(self, timeout_ms)
 
     def needs_recovery(self):
         """True when recovery is on and something happened since the module was last known
