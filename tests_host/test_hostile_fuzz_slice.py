@@ -17,19 +17,40 @@ def report(fz, wall):
     return "\n".join(lines)
 
 
-@pytest.mark.xfail(strict=True, reason="open library bugs: a few recv cases (a byte cut inside the payload, a "
-                   "stray final right after it) still deliver bytes that differ; see the closing note")
+_SLICE = {}
+
+
+def _slice():
+    if not _SLICE:
+        t0 = time.monotonic()
+        fz = fuzz_line.run(STREAMS, SEED)
+        _SLICE["fz"] = fz
+        _SLICE["text"] = report(fz, time.monotonic() - t0)
+    return _SLICE["fz"], _SLICE["text"]
+
+
 def test_fuzz_slice():
-    t0 = time.monotonic()
-    fz = fuzz_line.run(STREAMS, SEED)
-    text = report(fz, time.monotonic() - t0)
+    fz, text = _slice()
     f = fz.fig
     assert f.streams == STREAMS
     assert f.calls > STREAMS  # the damage really met library calls
     assert not f.escaped, text
     assert f.over == 0, text
-    assert not f.violations, text
     assert not f.desyncs, text
+    # What is left are double faults the library cannot see (see docs/decisions.md,
+    # "Doubt about a send"): a well-formed stray SEND FAIL near a timeout, filler
+    # ignored by a hung module. Only those kinds, and rare.
+    assert set(f.violations) <= {"command text at the peer", "send count"}, text
+    assert sum(f.violations.values()) <= STREAMS // 1000, text
+    assert f.late <= STREAMS // 500, text
+
+
+@pytest.mark.xfail(strict=True, reason="residual double faults: a stray SEND FAIL within 3 s of a timeout with "
+                   "the true SEND OK late (sent twice), resync filler ignored by a hung module (command text at "
+                   "the peer of a failed socket)")
+def test_fuzz_slice_has_no_violation_at_all():
+    fz, text = _slice()
+    assert not fz.fig.violations, text
 
 
 def test_fuzz_restores_the_real_clock():
