@@ -124,10 +124,16 @@ def compile_tree(out, board_files, exe=None, opt=OPT):
 # Run on the board before copying: make the directories, delete .py files the .mpy replace.
 _PREPARE = """import os
 def _mk(p):
-    try:
-        os.mkdir(p)
-    except OSError:
-        pass
+    # each parent too (a fresh unix port has no ~/.micropython/lib)
+    q = '/' if p.startswith('/') else ''
+    for part in p.split('/'):
+        if not part:
+            continue
+        q = q + part if q in ('', '/') else q + '/' + part
+        try:
+            os.mkdir(q)
+        except OSError:
+            pass
 _mk(%(lib)r)
 for _pkg, _names in %(mods)r:
     _mk(%(lib)r + '/' + _pkg)
