@@ -29,7 +29,7 @@ class SSLSocket(Stream):
 
     def _open_cmd(self, host, port, secs, mode=0):
         # mode 0: non-transparent; 1: transparent (TransparentSocket)
-        e = self._e
+        e = self._m.eng
         e.begin(b"AT+QSSLOPEN=")
         e.add_int(self._id)
         e.add_byte(44)
@@ -44,7 +44,7 @@ class SSLSocket(Stream):
         e.add_int(secs)
 
     def _recv_cmd(self, n):
-        e = self._e
+        e = self._m.eng
         e.begin(b"AT+QSSLRECV=")
         e.add_int(self._m.cid)
         e.add_byte(44)
@@ -53,14 +53,14 @@ class SSLSocket(Stream):
         e.add_int(n)
 
     def _send_cmd(self, n):
-        e = self._e
+        e = self._m.eng
         e.begin(b"AT+QSSLSEND=")
         e.add_int(self._id)
         e.add_byte(44)
         e.add_int(n)
 
     def _close_cmd(self, timeout_ms):
-        e = self._e
+        e = self._m.eng
         e.begin(b"AT+QSSLCLOSE=")
         e.add_int(self._id)
         return self._close_run(timeout_ms)
