@@ -10,7 +10,7 @@ from .compat import (const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, M
                      EALREADY)
 from . import at
 from . import check
-from .engine import F_SENT, F_CLOSE
+from .engine import F_SENT, F_CLOSE, F_PROMPT
 from .slots import DEAD_PEER, DEAD_LOST, DEAD_REBOOT, dead_error
 
 MAX_SEND = const(1460)
@@ -544,16 +544,17 @@ class Stream(IOBase):
         self._mark = self._m.eng.odd
         self._send_cmd(n)  # pyright: ignore[reportAttributeAccessIssue]
         self._m.eng.slot = self._id
-        kind = self._m.eng.run_send(n, self._cmd_ms())
+        # Its line, then the "> " prompt, after which the module waits for n bytes. (No
+        # local for the engine here: one more would put this frame on the heap.)
+        kind = self._m.eng.run(self._cmd_ms(), None, F_PROMPT, n)
         if kind == at.K_PROMPT:
-            e = self._m.eng
-            e.send_payload(data, off, n)
-            kind = e.wait(self._rest_ms(), F_SENT)
+            self._m.eng.send_payload(data, off, n)
+            kind = self._m.eng.wait(self._rest_ms(), F_SENT)
             if kind != at.K_SEND_OK:
                 # SEND FAIL or ERROR may be a stray with payload bytes lost on the way: the
                 # module would still be counting them down. Resync (and feed) before the next.
-                e.owed = n
-                e.unsure = True
+                self._m.eng.owed = n
+                self._m.eng.unsure = True
         return kind
 
     def _send_failed(self, kind):
