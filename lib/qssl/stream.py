@@ -161,7 +161,7 @@ class Stream(IOBase):
                 if ex.errno != EADDRINUSE or self._expired():
                     raise
             self._state = S_NEW
-            self._open(self._peer[0].encode(), self._peer[1])
+            self._open(self._peer[0].encode(), self._peer[1])  # pyright: ignore[reportOptionalSubscript]  (set by connect_start)
 
     def connect_start(self, address):
         """First half of connect(): checks, recovery and context settings, the open
