@@ -14,18 +14,11 @@ class SSLSocket(Stream):
         self.context = ctx
         self.server_hostname = server_hostname
 
-    def _prepare(self):
-        # The context's security settings are known to be in the module before we open.
-        self.context.ensure(self._cmd_ms(30000))
-
     def _open_failed(self, code):
         # The module says only -1: ask why (ctx.diagnose), within what is left of the timeout.
         if code == -1 and self.context.diagnose and self._peer is not None and self._rest_ms(10000) > 0:
             return self.context.explain_failure(self._peer[0], self._peer[1], self._cmd_ms(10000))
         return super()._open_failed(code)
-
-    def _recheck(self):
-        self.context.recheck(self._cmd_ms(5000))
 
     def _open_cmd(self, host, port, secs, mode=0):
         # mode 0: non-transparent; 1: transparent (TransparentSocket)

@@ -33,7 +33,7 @@ class TransparentSocket(SSLSocket):
             raise OSError(EINVAL, "socket already used")
         self._start_deadline(120000)
         self._m.prepare_connect(self._cmd_ms(120000))
-        self._prepare()
+        self.context.ensure(self._cmd_ms(30000))
         s = self._m.slots
         e = self._m.eng
         self._id = s.claim(self)
