@@ -25,13 +25,13 @@ _ESC = b"\x1b" * 16  # fed to a module that waits for payload: ESC also cancels 
 # while it waits is a stray answer of an older command (counted, not taken).
 # (Literal values: const() cannot read at.K_*; tests_host/test_engine_finals.py checks them.)
 F_OK = const(0x2)  # 1 << K_OK
-F_ERR = const(0xC)  # K_ERROR, K_CME
-F_STD = const(0xE)  # F_OK | F_ERR
-F_PROMPT = const(0x4000C)  # K_PROMPT | F_ERR
-F_SENT = const(0x3C)  # K_SEND_OK, K_SEND_FAIL | F_ERR
-F_CLOSE = const(0x4C)  # K_CLOSE_OK | F_ERR
-F_DEACT = const(0x8C)  # K_DEACT_OK | F_ERR
-F_CONNECT = const(0x110C)  # K_CONNECT, K_NO_CARRIER | F_ERR
+_F_ERR = const(0xC)  # K_ERROR, K_CME (private: folded in, not module globals; issue 11)
+_F_STD = const(0xE)  # F_OK | _F_ERR
+F_PROMPT = const(0x4000C)  # K_PROMPT | _F_ERR
+F_SENT = const(0x3C)  # K_SEND_OK, K_SEND_FAIL | _F_ERR
+F_CLOSE = const(0x4C)  # K_CLOSE_OK | _F_ERR
+F_DEACT = const(0x8C)  # K_DEACT_OK | _F_ERR
+F_CONNECT = const(0x110C)  # K_CONNECT, K_NO_CARRIER | _F_ERR
 _F_REBOOT = const(0x80000)  # K_REBOOT, accepted by every command
 
 
@@ -144,12 +144,12 @@ class Engine:
             s -= 4
 
     # --- running ---------------------------------------------------------------------
-    def command(self, text, timeout_ms=300, expect=None, finals=F_STD):
+    def command(self, text, timeout_ms=300, expect=None, finals=_F_STD):
         """Run a constant command; returns the final kind (raises on timeout)."""
         self.begin(text)
         return self.run(timeout_ms, expect, finals)
 
-    def run(self, timeout_ms, expect=None, finals=F_STD, promised=0):
+    def run(self, timeout_ms, expect=None, finals=_F_STD, promised=0):
         """Send the formatted command and wait for one of its finals. promised: payload
         bytes the module will wait for after its prompt (or CONNECT)."""
         # A query that always answers a line (not a read, whose empty answer is a bare
@@ -234,7 +234,7 @@ class Engine:
         if self.slot >= 0 and self.on_lost is not None:
             self.on_lost(self.slot)
 
-    def wait(self, timeout_ms, finals=F_STD):
+    def wait(self, timeout_ms, finals=_F_STD):
         """Pump until the running command has one of its finals, or raise ETIMEDOUT."""
         self.final = 0
         self._odd0 = self.odd
@@ -260,11 +260,11 @@ class Engine:
     def _no_prompt(self):
         # A payload command ended without its prompt (ERROR, +CME ERROR, RDY).
         k = self.final
-        if self.odd != self._odd0 and k != at.K_REBOOT and self.finals & F_PROMPT & ~F_ERR:
+        if self.odd != self._odd0 and k != at.K_REBOOT and self.finals & F_PROMPT & ~_F_ERR:
             # Strays came during it: the ERROR it took may be one of them, with its own
             # prompt still on the way. Wait a little for that prompt.
             self.final = 0
-            self.finals = F_PROMPT & ~F_ERR
+            self.finals = F_PROMPT & ~_F_ERR
             dl = ticks_add(ticks_ms(), _LATE_PROMPT_MS)
             while not self.final and ticks_diff(dl, ticks_ms()) > 0:
                 if not self.pump():
@@ -398,7 +398,7 @@ class Engine:
                     t = ticks_diff(deadline, ticks_ms())
                     if t <= 0:
                         break
-                    kind = self.wait(t if t < _TRY_MS else _TRY_MS, F_STD)
+                    kind = self.wait(t if t < _TRY_MS else _TRY_MS, _F_STD)
                     if self._synced and kind == at.K_OK:
                         self.unsure = False
                         self.owed = 0

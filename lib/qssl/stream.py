@@ -5,9 +5,8 @@
 #
 # Sockets know the engine and the slot table; the modem (services layer) is handed in
 # as an object and asked, before a connect, to make the module ready (recovery).
-from .compat import (const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, MAX_MS,
-                     EAGAIN, EINPROGRESS, EINVAL, ENOTCONN, ETIMEDOUT, EIO, EADDRINUSE, ECONNABORTED, ECONNRESET,
-                     EALREADY)
+from .compat import const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, MAX_MS, ENOTCONN, ETIMEDOUT, EIO, ECONNRESET
+from . import compat  # the rarer errno values as compat.X: fewer module globals, a smaller dict (issue 11)
 from . import at
 from . import check
 from .engine import F_SENT, F_CLOSE, F_PROMPT
@@ -76,7 +75,7 @@ class Stream(IOBase):
             if not isinstance(t, (int, float)) or isinstance(t, bool):
                 raise TypeError("timeout must be a number or None")
             if t < 0:
-                raise OSError(EINVAL, "timeout must be None or >= 0")
+                raise OSError(compat.EINVAL, "timeout must be None or >= 0")
         self._timeout = t
         # A timeout too long for ticks arithmetic on a 32-bit board means blocking.
         self._tms = -1 if t is None or t * 1000 >= MAX_MS else int(t * 1000)
@@ -152,7 +151,7 @@ class Stream(IOBase):
         writable under select.poll when the result is in (see also connect_poll())."""
         self.connect_start(address)
         if self._tms == 0:
-            raise OSError(EINPROGRESS, "connecting")
+            raise OSError(compat.EINPROGRESS, "connecting")
         while True:
             try:
                 while not self.connect_poll():
@@ -161,7 +160,7 @@ class Stream(IOBase):
             except OSError as ex:
                 # -2: the module holds that index for nobody we know (a close that was
                 # lost, a program before a reset). It is skipped now: try another.
-                if ex.errno != EADDRINUSE or self._expired():
+                if ex.errno != compat.EADDRINUSE or self._expired():
                     raise
             self._state = S_NEW
             self._open(self._peer[0].encode(), self._peer[1])  # pyright: ignore[reportOptionalSubscript]  (set by connect_start)
@@ -171,7 +170,7 @@ class Stream(IOBase):
         command. The module then connects (seconds, for TLS) while others may run."""
         host, port = check.address(address)
         if self._state != S_NEW:
-            raise OSError(EALREADY if self._state != S_CLOSED else ENOTCONN, "socket already used")
+            raise OSError(compat.EALREADY if self._state != S_CLOSED else ENOTCONN, "socket already used")
         self._start_deadline(MAX_MS)
         self._peer = (host.decode(), port)
         self._open(host, port)
@@ -219,7 +218,10 @@ class Stream(IOBase):
                 retry = False
                 self._state = S_NEW
                 continue
-            m.explain_refusal(kind, m.eng.command_text())
+            if m.ip is None:  # say why when we know
+                raise OSError(ENOTCONN, "the PDP context is not up: call modem.attach() first"
+                              " (%s answered ERROR)" % m.eng.command_text())
+            m.eng.fail(kind)
 
     def connect_poll(self):
         """Second half: True once connected, False while the module is still opening;
@@ -242,7 +244,7 @@ class Stream(IOBase):
             code = s.code[i]
             if code == -2:
                 s.foreign[i] = 1  # the next socket tries another index
-                raise OSError(EADDRINUSE, "socket %d is occupied in the module" % i)
+                raise OSError(compat.EADDRINUSE, "socket %d is occupied in the module" % i)
             if code != 0:
                 self._abandon()
                 raise self._open_failed(code)
@@ -261,12 +263,12 @@ class Stream(IOBase):
         self._start_deadline(90000)
         while not self.connect_poll():
             if self._tms == 0:
-                raise OSError(EAGAIN, "still connecting")
+                raise OSError(compat.EAGAIN, "still connecting")
             self._idle()
 
     def _open_failed(self, code):
         peer = self._peer or ("?", 0)
-        return OSError(ECONNABORTED, "connection to %s:%d failed (%s %d)" % (peer[0], peer[1], self._open_name, code))
+        return OSError(compat.ECONNABORTED, "connection to %s:%d failed (%s %d)" % (peer[0], peer[1], self._open_name, code))
 
     def _open_secs(self):
         # The module's own open timeout (10..300 s, default 90) follows ours.
@@ -321,7 +323,7 @@ class Stream(IOBase):
         n = self._size(nbytes, len(buf))
         got = self._read_into(buf, n)
         if got is None:
-            raise OSError(EAGAIN, "no data yet")
+            raise OSError(compat.EAGAIN, "no data yet")
         return got
 
     def readinto(self, buf, nbytes=0):
@@ -644,4 +646,4 @@ class Stream(IOBase):
         if req == _MP_STREAM_CLOSE:
             self.close()
             return 0
-        return -EINVAL
+        return -compat.EINVAL
