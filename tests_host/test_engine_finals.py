@@ -11,8 +11,8 @@ def bits(*kinds):
 def test_masks_match_kinds():
     err = bits(at.K_ERROR, at.K_CME)
     assert engine.F_OK == bits(at.K_OK)
-    assert engine.F_ERR == err
-    assert engine.F_STD == bits(at.K_OK) | err
+    assert engine._F_ERR == err
+    assert engine._F_STD == bits(at.K_OK) | err
     assert engine.F_PROMPT == bits(at.K_PROMPT) | err
     assert engine.F_SENT == bits(at.K_SEND_OK, at.K_SEND_FAIL) | err
     assert engine.F_CLOSE == bits(at.K_CLOSE_OK) | err

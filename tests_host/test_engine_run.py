@@ -21,7 +21,7 @@ def engine(answers=(), chunk=0, **kw):
 def test_at_ok(chunk):
     e, port = engine([b"AT\r\r\nOK\r\n"], chunk)
     assert e.command(b"AT", 200) == at.K_OK
-    assert port.lines == [b"AT"] and e.final == at.K_OK and not e.busy
+    assert port.lines == [b"AT"] and e.final == at.K_OK and not e.finals  # no command in flight
 
 
 @pytest.mark.parametrize("chunk", [0, 1, 5])
@@ -169,7 +169,7 @@ def test_timeout_raises_etimedout_and_keeps_half_line():
         e.command(b"AT+QSSLSTATE", 50, b"+QSSLSTATE:")
     assert ex.value.errno == errno.ETIMEDOUT
     assert time.monotonic() - t0 < 2
-    assert e.timeouts == 1 and not e.busy
+    assert e.timeouts == 1 and not e.finals  # no command in flight
     assert bytes(e.p.line[: e.p.n]) == b'+QSSLSTATE: 0,"TC'  # the half line is kept
     # the rest arrives; the next wait sees the whole line
     got = []

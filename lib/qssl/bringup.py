@@ -40,7 +40,36 @@ def _bring_up(m, pin, deadline):
     e.check(e.command(b"ATE0", _left(deadline, 1000)))
     e.echo_off = True
     e.check(e.command(b"AT+CMEE=1", _left(deadline, 1000)))
-    _sim(m, pin, deadline)
+    # The SIM: ready, or its PIN entered (once) when asked and given.
+    entered = False
+    while True:
+        lines = []
+        m._lines = lines
+        e.on_line = m._take_line
+        kind = e.command(b"AT+CPIN?", _left(deadline, 5000), b"+CPIN:")
+        state = lines[0][7:].strip() if lines and kind == at.K_OK else b""
+        if state == b"READY":
+            break
+        if kind == at.K_CME and e.p.code == 10:
+            raise OSError(ENOENT, "SIM not inserted (+CME ERROR: 10)")
+        if state == b"SIM PUK":
+            raise OSError(EACCES, "the SIM is blocked and asks for its PUK: unlock it in a phone")
+        if state == b"SIM PIN" and not entered:
+            if pin is None:
+                raise OSError(EACCES, "the SIM asks for its PIN: call start(pin=...)")
+            e.begin(b"AT+CPIN=")
+            e.add_quoted(pin)
+            kind = e.run(_left(deadline, 5000))
+            if kind == at.K_CME and e.p.code == 16:
+                raise OSError(EACCES, "wrong SIM PIN (+CME ERROR: 16); the SIM blocks after 3 tries")
+            e.check(kind)
+            entered = True
+        elif ticks_diff(deadline, ticks_ms()) <= 0:
+            if kind != at.K_OK:
+                e.fail(kind)
+            raise OSError(ETIMEDOUT, "SIM not ready: " + state.decode())
+        left = ticks_diff(deadline, ticks_ms())
+        sleep_ms(500 if left > 500 else left)  # SIM busy after power-up, or the PIN just entered
     m._pin = pin
     m.started = True
     _close_foreign(m, deadline)
@@ -74,45 +103,24 @@ def _sync(e, deadline):
         step += 1
 
 
-def _sim(m, pin, deadline):
-    e = m.eng
-    entered = False
-    while True:
-        lines = []
-        m._lines = lines
-        e.on_line = m._take_line
-        kind = e.command(b"AT+CPIN?", _left(deadline, 5000), b"+CPIN:")
-        state = lines[0][7:].strip() if lines and kind == at.K_OK else b""
-        if state == b"READY":
-            return
-        if kind == at.K_CME and e.p.code == 10:
-            raise OSError(ENOENT, "SIM not inserted (+CME ERROR: 10)")
-        if state == b"SIM PUK":
-            raise OSError(EACCES, "the SIM is blocked and asks for its PUK: unlock it in a phone")
-        if state == b"SIM PIN" and not entered:
-            if pin is None:
-                raise OSError(EACCES, "the SIM asks for its PIN: call start(pin=...)")
-            e.begin(b"AT+CPIN=")
-            e.add_quoted(pin)
-            kind = e.run(_left(deadline, 5000))
-            if kind == at.K_CME and e.p.code == 16:
-                raise OSError(EACCES, "wrong SIM PIN (+CME ERROR: 16); the SIM blocks after 3 tries")
-            e.check(kind)
-            entered = True
-        elif ticks_diff(deadline, ticks_ms()) <= 0:
-            if kind != at.K_OK:
-                e.fail(kind)
-            raise OSError(ETIMEDOUT, "SIM not ready: " + state.decode())
-        left = ticks_diff(deadline, ticks_ms())
-        sleep_ms(500 if left > 500 else left)  # SIM busy after power-up, or the PIN just entered
-
-
 def attach(m, apn, user, password, timeout_ms):
     bapn = check.text(apn, "apn", 100)
     buser = check.optional_text(user, "user", 60)
     bpass = check.optional_text(password, "password", 60)
     deadline = ticks_add(ticks_ms(), clamp_ms(timeout_ms))
-    _registered(m, deadline)
+    # Wait until registered on the packet network (home or roaming).
+    while True:
+        stat = _query_int(m, b"AT+CGREG?", b"+CGREG:", 1, _left(deadline, 5000))
+        if stat == 1 or stat == 5:
+            break
+        if stat == 3:
+            raise PDPError("CGREG", "registration denied by the network (+CGREG stat 3): check the SIM's plan")
+        if ticks_diff(deadline, ticks_ms()) <= 1000:
+            words = ("not registered, not searching", "registered (home)", "searching", "registration denied",
+                     "unknown", "registered (roaming)")
+            words = words[stat] if stat is not None and 0 <= stat < len(words) else "no answer"
+            raise PDPError("CGREG", "not registered on the packet network: %s (stat %s)" % (words, stat))
+        sleep_ms(1000)
     state = m.status(_left(deadline, 5000))[0]
     if state == "PDP DEACT":
         m.detach(_left(deadline, 40000))
@@ -137,7 +145,20 @@ def attach(m, apn, user, password, timeout_ms):
     if state in ("IP START", "IP CONFIG", "IP IND"):
         kind = e.command(b"AT+QIACT", _left(deadline, 150000))
         if kind != at.K_OK:
-            _diagnose(m, deadline)
+            # Chapter 4 / ERRATA 23: attach, registration, APN, then give up.
+            if _query_int(m, b"AT+CGATT?", b"+CGATT:", 0, _left(deadline, 5000)) != 1:
+                if e.command(b"AT+CGATT=1", _left(deadline, 75000)) != at.K_OK:
+                    raise PDPError("CGATT", "the module could not attach to the packet domain")
+            stat = _query_int(m, b"AT+CGREG?", b"+CGREG:", 1, _left(deadline, 5000))
+            if stat not in (1, 5):
+                raise PDPError("CGREG", "not registered on the packet network (stat %s)" % stat)
+            if e.command(b"AT+QIACT", _left(deadline, 150000)) != at.K_OK:
+                raise PDPError(
+                    "QIACT",
+                    "activation refused though attached and registered: check the APN, that the"
+                    " context is not used by PPP or AT+CGACT; else reboot the module (retry"
+                    " three times, ten minutes apart)",
+                )
     e.check(e.command(b"AT+QINDI=1", _left(deadline, 1000)))
     # AT+QILOCIP answers a bare address and no OK (ERRATA 18).
     ips = []
@@ -167,41 +188,6 @@ def bare_ips(m, ips, cmd, timeout_ms):
     e.p.expect = at.BARE
     e.p.expect_bare = True
     return e.wait(timeout_ms)
-
-
-def _registered(m, deadline):
-    """Wait until registered on the packet network (home or roaming)."""
-    while True:
-        stat = _query_int(m, b"AT+CGREG?", b"+CGREG:", 1, _left(deadline, 5000))
-        if stat == 1 or stat == 5:
-            return
-        if stat == 3:
-            raise PDPError("CGREG", "registration denied by the network (+CGREG stat 3): check the SIM's plan")
-        if ticks_diff(deadline, ticks_ms()) <= 1000:
-            words = ("not registered, not searching", "registered (home)", "searching", "registration denied",
-                     "unknown", "registered (roaming)")
-            words = words[stat] if stat is not None and 0 <= stat < len(words) else "no answer"
-            raise PDPError("CGREG", "not registered on the packet network: %s (stat %s)" % (words, stat))
-        sleep_ms(1000)
-
-
-def _diagnose(m, deadline):
-    # Chapter 4 / ERRATA 23: attach, registration, APN, then give up.
-    e = m.eng
-    if _query_int(m, b"AT+CGATT?", b"+CGATT:", 0, _left(deadline, 5000)) != 1:
-        if e.command(b"AT+CGATT=1", _left(deadline, 75000)) != at.K_OK:
-            raise PDPError("CGATT", "the module could not attach to the packet domain")
-    stat = _query_int(m, b"AT+CGREG?", b"+CGREG:", 1, _left(deadline, 5000))
-    if stat not in (1, 5):
-        raise PDPError("CGREG", "not registered on the packet network (stat %s)" % stat)
-    if e.command(b"AT+QIACT", _left(deadline, 150000)) == at.K_OK:
-        return
-    raise PDPError(
-        "QIACT",
-        "activation refused though attached and registered: check the APN, that the"
-        " context is not used by PPP or AT+CGACT; else reboot the module (retry"
-        " three times, ten minutes apart)",
-    )
 
 
 def _query_int(m, cmd, prefix, field, timeout_ms):

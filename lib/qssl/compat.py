@@ -8,11 +8,11 @@ except ImportError:  # CPython
         return x
 
 
-import time
-
 try:
     from time import ticks_ms, ticks_diff, ticks_add, sleep_ms  # pyright: ignore  (MicroPython; CPython below)
 except ImportError:
+    import time  # only here: on MicroPython one module global less (issue 11)
+
     _PERIOD = const(1 << 29)
     _HALF = const(1 << 28)
     try:
@@ -85,6 +85,7 @@ ETIMEDOUT = getattr(_errno, "ETIMEDOUT", 110)
 EALREADY = getattr(_errno, "EALREADY", 114)
 EINPROGRESS = getattr(_errno, "EINPROGRESS", 115)
 EOPNOTSUPP = getattr(_errno, "EOPNOTSUPP", 95)
+del _errno  # keeps this module's globals within a smaller dict size step (issue 11)
 
 
 def uart_port(uart):

@@ -26,8 +26,6 @@ TLS_RSA_WITH_AES_256_CBC_SHA256 = const(0x003D)
 ALL_CIPHERS = const(0xFFFF)
 # AT+QSSLCFG keys in the order of _settings()
 _KEYS = (b"sslversion", b"ciphersuite", b"seclevel", b"cacert", b"clientcert", b"clientkey")
-_SUITES = (0x0035, 0x002F, 0x0005, 0x0004, 0x000A, 0x003D, 0xFFFF)
-_VERSIONS = (0, 1, 2, 3, 4)
 
 CERT_NONE = const(0)
 CERT_REQUIRED = const(2)
@@ -112,8 +110,10 @@ class SSLContext:
         return (self.version, self.ciphers, self.seclevel, self.cafile, self.certfile, self.keyfile)
 
     def _validate(self):
-        check.one_of(self.version, "version", _VERSIONS)
-        check.one_of(self.ciphers, "ciphers", _SUITES)
+        # The allowed values inline, not as module globals: the module's dict stays a
+        # size step smaller (issue 11).
+        check.one_of(self.version, "version", (0, 1, 2, 3, 4))
+        check.one_of(self.ciphers, "ciphers", (0x0035, 0x002F, 0x0005, 0x0004, 0x000A, 0x003D, 0xFFFF))
         check.one_of(self.verify_mode, "verify_mode", (CERT_NONE, CERT_REQUIRED))
         if self.verify_mode != CERT_NONE and self.cafile is None:
             raise OSError(

@@ -25,13 +25,13 @@ _ESC = b"\x1b" * 16  # fed to a module that waits for payload: ESC also cancels 
 # while it waits is a stray answer of an older command (counted, not taken).
 # (Literal values: const() cannot read at.K_*; tests_host/test_engine_finals.py checks them.)
 F_OK = const(0x2)  # 1 << K_OK
-F_ERR = const(0xC)  # K_ERROR, K_CME
-F_STD = const(0xE)  # F_OK | F_ERR
-F_PROMPT = const(0x4000C)  # K_PROMPT | F_ERR
-F_SENT = const(0x3C)  # K_SEND_OK, K_SEND_FAIL | F_ERR
-F_CLOSE = const(0x4C)  # K_CLOSE_OK | F_ERR
-F_DEACT = const(0x8C)  # K_DEACT_OK | F_ERR
-F_CONNECT = const(0x110C)  # K_CONNECT, K_NO_CARRIER | F_ERR
+_F_ERR = const(0xC)  # K_ERROR, K_CME (private: folded in, not module globals; issue 11)
+_F_STD = const(0xE)  # F_OK | _F_ERR
+F_PROMPT = const(0x4000C)  # K_PROMPT | _F_ERR
+F_SENT = const(0x3C)  # K_SEND_OK, K_SEND_FAIL | _F_ERR
+F_CLOSE = const(0x4C)  # K_CLOSE_OK | _F_ERR
+F_DEACT = const(0x8C)  # K_DEACT_OK | _F_ERR
+F_CONNECT = const(0x110C)  # K_CONNECT, K_NO_CARRIER | _F_ERR
 _F_REBOOT = const(0x80000)  # K_REBOOT, accepted by every command
 
 
@@ -43,8 +43,9 @@ class Engine:
         self.cmd = bytearray(_CMD_SIZE)
         self.cmdlen = 0
         self.final = 0  # final result kind of the running command, 0 while waiting
-        self.finals = F_STD  # the finals the running command accepts
-        self.busy = False  # a command is in flight
+        # The finals the running command accepts; 0 when no command is in flight (one
+        # attribute for both keeps the engine's dict a size step smaller, issue 11).
+        self.finals = 0
         self.hold = False  # after "> " or CONNECT: leave the following bytes in the ring
         # Hooks set by the layers above (callables, or None):
         self.on_urc = None  # pyright: ignore  (parser) -> None: records into fixed slots, never sends
@@ -136,22 +137,19 @@ class Engine:
     def add_hex4(self, v):
         """0X%04X, as the module prints cipher suites."""
         self.add(b"0X")
-        self._hex_digit(v >> 12)
-        self._hex_digit(v >> 8)
-        self._hex_digit(v >> 4)
-        self._hex_digit(v)
-
-    def _hex_digit(self, d):
-        d &= 15
-        self.add_byte(48 + d if d < 10 else 55 + d)
+        s = 12
+        while s >= 0:
+            d = (v >> s) & 15
+            self.add_byte(48 + d if d < 10 else 55 + d)
+            s -= 4
 
     # --- running ---------------------------------------------------------------------
-    def command(self, text, timeout_ms=300, expect=None, finals=F_STD):
+    def command(self, text, timeout_ms=300, expect=None, finals=_F_STD):
         """Run a constant command; returns the final kind (raises on timeout)."""
         self.begin(text)
         return self.run(timeout_ms, expect, finals)
 
-    def run(self, timeout_ms, expect=None, finals=F_STD, promised=0):
+    def run(self, timeout_ms, expect=None, finals=_F_STD, promised=0):
         """Send the formatted command and wait for one of its finals. promised: payload
         bytes the module will wait for after its prompt (or CONNECT)."""
         # A query that always answers a line (not a read, whose empty answer is a bare
@@ -164,7 +162,7 @@ class Engine:
         self.tmo = timeout_ms
         # What the ring still holds came before this command: URCs, or finals of older
         # commands (strays). Parsed now, so none of it can end this command.
-        self.busy = False
+        self.finals = 0
         self._drain()
         self.p.expect = expect
         self.p.expect_bare = expect is at.BARE
@@ -191,11 +189,6 @@ class Engine:
         if left <= 0:
             raise OSError(ETIMEDOUT, "timeout: no time left after resync")
         return left
-
-    def run_send(self, n, timeout_ms):
-        """The first half of a payload command: its line, then the "> " prompt, after
-        which the module waits for n bytes. The caller set slot after formatting."""
-        return self.run(timeout_ms, None, F_PROMPT, n)
 
     def send_command(self):
         """Write the formatted command line (with its CR) to the UART."""
@@ -241,9 +234,14 @@ class Engine:
         if self.slot >= 0 and self.on_lost is not None:
             self.on_lost(self.slot)
 
-    def wait(self, timeout_ms, finals=F_STD):
+    def wait(self, timeout_ms, finals=_F_STD):
         """Pump until the running command has one of its finals, or raise ETIMEDOUT."""
-        self._arm(finals)
+        self.final = 0
+        self._odd0 = self.odd
+        self._echo0 = self.echoes
+        self.got_line = False
+        self.finals = finals | _F_REBOOT
+        self.hold = False
         deadline = ticks_add(ticks_ms(), clamp_ms(timeout_ms))
         while not self.final:
             # The deadline holds even while bytes keep coming (noise, URCs).
@@ -252,52 +250,37 @@ class Engine:
             if not self.pump():
                 sleep_ms(1)
         if self.promised and self.final != at.K_PROMPT and self.final != at.K_CONNECT:
-            if self.odd == self._odd0 or not self._late_prompt():
-                self._refused()
+            self._no_prompt()
         self._done()
         self.sent_slot = -1
         if self.final == at.K_REBOOT:
             self.unsure = True
         return self.final
 
-    def _late_prompt(self):
-        # Strays came during this payload command: the ERROR it took may be one of them,
-        # with its own prompt still on the way. Wait a little for that prompt.
+    def _no_prompt(self):
+        # A payload command ended without its prompt (ERROR, +CME ERROR, RDY).
         k = self.final
-        if k == at.K_REBOOT or not self.finals & F_PROMPT & ~F_ERR:
-            return False
-        self.final = 0
-        self.finals = F_PROMPT & ~F_ERR
-        dl = ticks_add(ticks_ms(), _LATE_PROMPT_MS)
-        while not self.final and ticks_diff(dl, ticks_ms()) > 0:
-            if not self.pump():
-                sleep_ms(1)
-        if self.final == at.K_PROMPT:
-            return True
-        self.final = k
-        return False
-
-    def _refused(self):
-        # A payload command ended without its prompt (ERROR, +CME ERROR, RDY). That end
-        # may be a stray from before, with the prompt still to come: then the module waits
-        # for the payload. Resync feeds it before the next command either way.
+        if self.odd != self._odd0 and k != at.K_REBOOT and self.finals & F_PROMPT & ~_F_ERR:
+            # Strays came during it: the ERROR it took may be one of them, with its own
+            # prompt still on the way. Wait a little for that prompt.
+            self.final = 0
+            self.finals = F_PROMPT & ~_F_ERR
+            dl = ticks_add(ticks_ms(), _LATE_PROMPT_MS)
+            while not self.final and ticks_diff(dl, ticks_ms()) > 0:
+                if not self.pump():
+                    sleep_ms(1)
+            if self.final == at.K_PROMPT:
+                return
+            self.final = k
+        # That end may be a stray from before, with the prompt still to come: then the
+        # module waits for the payload. Resync feeds it before the next command either way.
         self.owed = self.promised
         self.unsure = True
-
-    def _arm(self, finals):
-        # Apart from wait() so that type checkers do not take final as constant there.
-        self.busy = True
-        self.final = 0
-        self._odd0 = self.odd
-        self._echo0 = self.echoes
-        self.got_line = False
-        self.finals = finals | _F_REBOOT
-        self.hold = False
 
     def _done(self):
         self.promised = 0
         self.sent = 0
-        self.busy = False
+        self.finals = 0
         self.on_line = None
         self.p.expect = None
         self.p.expect_bare = False
@@ -355,7 +338,7 @@ class Engine:
         """Process input until the line has been quiet for quiet_ms (at most limit_ms).
         Answers to commands nobody waits for any more are counted as stray, so they
         cannot be taken for the answer of the next command."""
-        self.busy = False
+        self.finals = 0
         deadline = ticks_add(ticks_ms(), clamp_ms(limit_ms))
         quiet = ticks_add(ticks_ms(), quiet_ms)
         while ticks_diff(deadline, ticks_ms()) > 0 and ticks_diff(quiet, ticks_ms()) > 0:
@@ -390,76 +373,64 @@ class Engine:
         # every try. What it does not take is a junk line, ended by the CR.
         fill = self.owed + len(_ESC) if self.owed > 0 else 0
         while ticks_diff(deadline, ticks_ms()) > 0:
-            self._feed_owed(fill)
+            n = fill
+            while n > 0:
+                k = n if n < len(_ESC) else len(_ESC)
+                if self._write_all(_ESC, 0, k):
+                    raise OSError(ETIMEDOUT, "the UART took no more bytes (resync)")
+                n -= k
             if self.data_mode:
                 self.escape_data()
             self._write_all(b"\r", 0, 1)
-            self.drain(_QUIET_MS, self._left(deadline))
+            self.drain(_QUIET_MS, ticks_diff(deadline, ticks_ms()))  # clamped to >= 0 there
             p.reset()  # the line was quiet: a payload still counted down (bogus header) is over
-            if self._sync_once(deadline):
-                self.unsure = False
-                self.owed = 0
-                self.odd = odd
-                return
+            # One try: AT+CMEE?, confirmed by its "+CMEE:" line and then OK.
+            self._synced = False
+            self.on_line = self._sync_line
+            p.expect = b"+CMEE:"
+            self.wdl = deadline
+            self._write_all(b"AT+CMEE?\r", 0, 9)
+            if self.debug is not None:
+                self._log(b">> ", b"AT+CMEE? (resync)", 17)
+            try:
+                # An OK without the +CMEE: line before it is an older answer: keep waiting.
+                while True:
+                    t = ticks_diff(deadline, ticks_ms())
+                    if t <= 0:
+                        break
+                    kind = self.wait(t if t < _TRY_MS else _TRY_MS, _F_STD)
+                    if self._synced and kind == at.K_OK:
+                        self.unsure = False
+                        self.owed = 0
+                        self.odd = odd
+                        return
+                    self.stray += 1
+                    self.on_line = self._sync_line
+                    p.expect = b"+CMEE:"
+            except OSError:
+                self.timeouts -= 1  # a missed sync is not one more doubt
         raise OSError(ETIMEDOUT, "the module does not answer (resync)")
-
-    def _feed_owed(self, n):
-        while n > 0:
-            k = n if n < len(_ESC) else len(_ESC)
-            if self._write_all(_ESC, 0, k):
-                raise OSError(ETIMEDOUT, "the UART took no more bytes (resync)")
-            n -= k
 
     def escape_data(self):
         """+++ between guard times (1 s of silence each side, ERRATA 20): leaves
         transparent data mode. Harmless in command mode (a junk line, ended later).
         The silence counts on the wire: what the UART still has to send goes first."""
-        self._flush()
+        # UART.flush() (MicroPython, pyserial) waits until the TX FIFO is empty.
+        flush = getattr(self.port, "flush", None)
+        if flush is not None:
+            flush()
         sleep_ms(_GUARD_MS)
         self.wdl = ticks_add(ticks_ms(), 1000)
         self._write_all(b"+++", 0, 3)
-        self._flush()
+        if flush is not None:
+            flush()
         sleep_ms(_GUARD_MS)
         self.data_mode = False
-
-    def _flush(self):
-        # UART.flush() (MicroPython, pyserial) waits until the TX FIFO is empty.
-        f = getattr(self.port, "flush", None)
-        if f is not None:
-            f()
-
-    def _sync_once(self, deadline):
-        self._synced = False
-        self.on_line = self._sync_line
-        self.p.expect = b"+CMEE:"
-        self.wdl = deadline
-        self._write_all(b"AT+CMEE?\r", 0, 9)
-        if self.debug is not None:
-            self._log(b">> ", b"AT+CMEE? (resync)", 17)
-        try:
-            # An OK without the +CMEE: line before it is an older answer: keep waiting.
-            while True:
-                t = self._left(deadline)
-                if t <= 0:
-                    return False
-                kind = self.wait(t if t < _TRY_MS else _TRY_MS, F_STD)
-                if self._synced and kind == at.K_OK:
-                    return True
-                self.stray += 1
-                self.on_line = self._sync_line
-                self.p.expect = b"+CMEE:"
-        except OSError:
-            self.timeouts -= 1  # a missed sync is not one more doubt
-            return False
 
     def _sync_line(self, p):
         self._synced = True
         if p.n and p.line[p.n - 1] != 49:  # "+CMEE: 0": the module lost our AT+CMEE=1
             self.echoes += 1
-
-    def _left(self, deadline):
-        t = ticks_diff(deadline, ticks_ms())
-        return t if t > 0 else 0
 
     # --- the input side ------------------------------------------------------------------
     def pump(self):
@@ -467,7 +438,7 @@ class Engine:
         # What the ring still holds (bytes held back after a prompt) is parsed first,
         # so the fill finds the ring empty and reads at offset 0 without allocating.
         self._drain()
-        if self.busy and self.final:
+        if self.finals and self.final:
             return True  # what follows the final waits in the ring for the next wait()
         got = self.ring.fill(self.port)
         self._drain()
@@ -477,7 +448,7 @@ class Engine:
         # Parsing stops at the running command's final: a second final in the same read
         # (OK, then the CONNECT or ERROR of a transparent open) belongs to the next wait().
         r = self.ring
-        while r.count and not self.hold and not (self.busy and self.final):
+        while r.count and not self.hold and not (self.finals and self.final):
             if not self._step():
                 break
 
@@ -510,27 +481,43 @@ class Engine:
             elif g == at.G_ECHO and self.echo_off:
                 self.echoes += 1
             elif g == at.G_UNKNOWN:
-                if p.mode == at.M_RAW:
-                    self._orphan()
-                elif self._piece(p.line, p.n):
-                    self.odd += 1
-                    self._doubt_send()
+                self._unknown(p)
         elif ev == at.EV_PROMPT:
             self._final(at.K_PROMPT)
         elif ev == at.EV_RAW:
             if self.debug is not None:
                 self._log(b"<< ", b"<payload>", 9)
 
-    def _orphan(self):
-        # A read's answer (header and payload) that no read waits for: a late answer, or
-        # one whose command took a stray OK for its own. Its data is gone: the socket that
-        # read last fails, and the next command resyncs.
-        self.unsure = True
-        if self.read_slot >= 0 and self.on_lost is not None:
-            self.on_lost(self.read_slot)
+    def _unknown(self, p):
+        if p.mode == at.M_RAW:
+            # A read's answer (header and payload) that no read waits for: a late answer, or
+            # one whose command took a stray OK for its own. Its data is gone: the socket
+            # that read last fails, and the next command resyncs.
+            self.unsure = True
+            if self.read_slot >= 0 and self.on_lost is not None:
+                self.on_lost(self.read_slot)
+            return
+        # Made only of the letters of SEND OK / SEND FAIL / ERROR (noise bytes aside):
+        # perhaps a damaged final, which casts doubt on a send (see _final).
+        n = p.n
+        if n > 12:
+            return
+        line = p.line
+        k = 0
+        for i in range(n):
+            c = line[i]
+            if 64 <= c < 96 and (_FINAL_LETTERS >> (c - 64)) & 1:
+                k += 1
+            elif c != 32 and c < 127:
+                return
+        if k:
+            self.odd += 1
+            if self.sent_slot >= 0 and self.on_lost is not None:
+                self.on_lost(self.sent_slot)
+            self.sent_slot = -1
 
     def _final(self, k):
-        if self.busy and not self.final and self.finals & (1 << k) and (
+        if not self.final and self.finals & (1 << k) and (
                 k != at.K_OK or self.got_line or not self.need_line):
             self.final = k
             if k == at.K_PROMPT or k == at.K_CONNECT:
@@ -544,37 +531,20 @@ class Engine:
             self.odd += 1
             if k == at.K_SEND_OK:
                 self.stray_sent += 1
-            self._doubt_send()
-
-    @staticmethod
-    def _piece(line, n):
-        # Made only of the letters of SEND OK / SEND FAIL / ERROR (noise bytes aside):
-        # perhaps a damaged final.
-        if n > 12:
-            return False
-        k = 0
-        for i in range(n):
-            c = line[i]
-            if 64 <= c < 96 and (_FINAL_LETTERS >> (c - 64)) & 1:
-                k += 1
-            elif c != 32 and c < 127:
-                return False
-        return k > 0
-
-    def _doubt_send(self):
-        # A stray final, or a line that may be a piece of one, after a send reported as
-        # sent and before the next command ended: that send's answer may have been a
-        # stray and its own one damaged. What its peer got is not known: the socket fails.
-        if self.sent_slot >= 0 and self.on_lost is not None:
-            self.on_lost(self.sent_slot)
-        self.sent_slot = -1
+            # A stray final (or, in _unknown, a line that may be a piece of one) after a
+            # send reported as sent and before the next command ended: that send's answer
+            # may have been a stray and its own one damaged. What its peer got is not
+            # known: the socket fails.
+            if self.sent_slot >= 0 and self.on_lost is not None:
+                self.on_lost(self.sent_slot)
+            self.sent_slot = -1
 
     def _urc(self, k):
         if k == at.K_URC_RDY:
             self.banners += 1
             self.echo_off = False
             # The module restarted under us: the command in flight is lost.
-            if self.busy and not self.final:
+            if self.finals and not self.final:
                 self.final = at.K_REBOOT
         if self.on_urc is not None:
             self.on_urc(self.p)

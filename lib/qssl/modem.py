@@ -199,13 +199,6 @@ class Modem:
             return True
         return False
 
-    def explain_refusal(self, kind, command):
-        """A socket's open command was refused: say why when we know."""
-        if self.ip is None:
-            raise OSError(ENOTCONN, "the PDP context is not up: call modem.attach() first"
-                          " (%s answered ERROR)" % command)
-        self.eng.fail(kind)
-
     # --- the network-interface surface MicroPython users know (netif.py) -----------------------
     def isconnected(self):
         """True while the PDP context is up (as far as the URCs seen tell)."""

@@ -14,22 +14,15 @@ class SSLSocket(Stream):
         self.context = ctx
         self.server_hostname = server_hostname
 
-    def _prepare(self):
-        # The context's security settings are known to be in the module before we open.
-        self.context.ensure(self._cmd_ms(30000))
-
     def _open_failed(self, code):
         # The module says only -1: ask why (ctx.diagnose), within what is left of the timeout.
         if code == -1 and self.context.diagnose and self._peer is not None and self._rest_ms(10000) > 0:
             return self.context.explain_failure(self._peer[0], self._peer[1], self._cmd_ms(10000))
         return super()._open_failed(code)
 
-    def _recheck(self):
-        self.context.recheck(self._cmd_ms(5000))
-
     def _open_cmd(self, host, port, secs, mode=0):
         # mode 0: non-transparent; 1: transparent (TransparentSocket)
-        e = self._e
+        e = self._m.eng
         e.begin(b"AT+QSSLOPEN=")
         e.add_int(self._id)
         e.add_byte(44)
@@ -44,7 +37,7 @@ class SSLSocket(Stream):
         e.add_int(secs)
 
     def _recv_cmd(self, n):
-        e = self._e
+        e = self._m.eng
         e.begin(b"AT+QSSLRECV=")
         e.add_int(self._m.cid)
         e.add_byte(44)
@@ -53,14 +46,14 @@ class SSLSocket(Stream):
         e.add_int(n)
 
     def _send_cmd(self, n):
-        e = self._e
+        e = self._m.eng
         e.begin(b"AT+QSSLSEND=")
         e.add_int(self._id)
         e.add_byte(44)
         e.add_int(n)
 
     def _close_cmd(self, timeout_ms):
-        e = self._e
+        e = self._m.eng
         e.begin(b"AT+QSSLCLOSE=")
         e.add_int(self._id)
         return self._close_run(timeout_ms)

@@ -5,12 +5,11 @@
 #
 # Sockets know the engine and the slot table; the modem (services layer) is handed in
 # as an object and asked, before a connect, to make the module ready (recovery).
-from .compat import (const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, clamp_ms, MAX_MS,
-                     EAGAIN, EINPROGRESS, EINVAL, ENOTCONN, ETIMEDOUT, EIO, EADDRINUSE, ECONNABORTED, ECONNRESET,
-                     EALREADY)
+from .compat import const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, MAX_MS, ENOTCONN, ETIMEDOUT, EIO, ECONNRESET
+from . import compat  # the rarer errno values as compat.X: fewer module globals, a smaller dict (issue 11)
 from . import at
 from . import check
-from .engine import F_SENT, F_CLOSE
+from .engine import F_SENT, F_CLOSE, F_PROMPT
 from .slots import DEAD_PEER, DEAD_LOST, DEAD_REBOOT, dead_error
 
 MAX_SEND = const(1460)
@@ -43,21 +42,25 @@ class Stream(IOBase):
     # _close_cmd(timeout_ms); pyright is told so at each call.
     _open_name = ""
     _recv_prefix = b""
+    # An SSL socket's SSLContext (an instance attribute there); None for plain TCP. Read
+    # here rather than through hooks each subclass overrides: fewer functions (issue 11).
+    context = None
 
     def __init__(self, modem):
+        # The engine and slot table are reached as self._m.eng / self._m.slots: every
+        # attribute more makes each socket's instance dict bigger (issue 11).
         self._m = modem
-        self._e = modem.eng
-        self._s = modem.slots
         self._id = -1
         self._timeout = None  # None blocks, 0 is non-blocking, else seconds
         self._tms = -1  # the same in ms (-1: blocking), so deadlines need no float maths
         self._dl = 0  # deadline of the call in progress
         self._pause = 0  # SEND FAIL back-off of the send in progress
-        self._unknown = 0  # the parser's count of torn-header lines when the read began
-        self._doubt = 0  # the engine's odd count when the send in progress began
+        # One mark for the call in progress (they never overlap): the engine's epoch when
+        # the context settings were checked (until the open's result is in), the parser's
+        # torn-header count when a read began, the engine's odd count when a send began.
+        self._mark = 0
         self._freed = False  # the module freed the index itself (closed by the peer, read empty)
         self._state = S_NEW
-        self._epoch = 0  # the engine's epoch when the context settings were checked
         self._echoes = 0  # the engine's echo count then: more later means a restart
         self._probe = 0  # when a read last asked the module
         self._peer = None
@@ -72,7 +75,7 @@ class Stream(IOBase):
             if not isinstance(t, (int, float)) or isinstance(t, bool):
                 raise TypeError("timeout must be a number or None")
             if t < 0:
-                raise OSError(EINVAL, "timeout must be None or >= 0")
+                raise OSError(compat.EINVAL, "timeout must be None or >= 0")
         self._timeout = t
         # A timeout too long for ticks arithmetic on a 32-bit board means blocking.
         self._tms = -1 if t is None or t * 1000 >= MAX_MS else int(t * 1000)
@@ -138,7 +141,7 @@ class Stream(IOBase):
         however much input keeps coming (a URC storm must not hold a call)."""
         if self._expired():
             raise OSError(ETIMEDOUT, "timed out")
-        if not self._e.pump():
+        if not self._m.eng.pump():
             sleep_ms(1)
 
     # --- connect -----------------------------------------------------------------------------
@@ -148,7 +151,7 @@ class Stream(IOBase):
         writable under select.poll when the result is in (see also connect_poll())."""
         self.connect_start(address)
         if self._tms == 0:
-            raise OSError(EINPROGRESS, "connecting")
+            raise OSError(compat.EINPROGRESS, "connecting")
         while True:
             try:
                 while not self.connect_poll():
@@ -157,46 +160,68 @@ class Stream(IOBase):
             except OSError as ex:
                 # -2: the module holds that index for nobody we know (a close that was
                 # lost, a program before a reset). It is skipped now: try another.
-                if ex.errno != EADDRINUSE or self._expired():
+                if ex.errno != compat.EADDRINUSE or self._expired():
                     raise
             self._state = S_NEW
-            self._open(self._peer[0].encode(), self._peer[1])
+            self._open(self._peer[0].encode(), self._peer[1])  # pyright: ignore[reportOptionalSubscript]  (set by connect_start)
 
     def connect_start(self, address):
         """First half of connect(): checks, recovery and context settings, the open
         command. The module then connects (seconds, for TLS) while others may run."""
         host, port = check.address(address)
         if self._state != S_NEW:
-            raise OSError(EALREADY if self._state != S_CLOSED else ENOTCONN, "socket already used")
+            raise OSError(compat.EALREADY if self._state != S_CLOSED else ENOTCONN, "socket already used")
         self._start_deadline(MAX_MS)
         self._peer = (host.decode(), port)
         self._open(host, port)
 
     def _open(self, host, port):
+        m = self._m
         retry = True
         while True:
-            self._get_ready()
-            self._id = self._s.claim(self)
+            # Recovery (the modem) and the context's read-back, until neither finds anything
+            # new: the read-back may be what reveals a restart nobody saw (an echo), or meet
+            # the RDY of one; then the modem recovers and the settings are read back again.
+            tries = 3
+            while True:
+                m.prepare_connect(self._cmd_ms(MAX_MS))
+                tries -= 1
+                try:
+                    if self.context is not None:
+                        # The context's security settings are known to be in the module before we open.
+                        self.context.ensure(self._cmd_ms(30000))
+                except OSError:
+                    if not tries or self._expired() or not m.needs_recovery():
+                        raise
+                    continue
+                if not tries or not m.needs_recovery():
+                    break
+            self._mark = m.eng.epoch()
+            self._echoes = m.eng.echoes
+            self._id = self._m.slots.claim(self)
             self._state = _S_OPENING
             try:
                 self._open_cmd(host, port, self._open_secs())  # pyright: ignore[reportAttributeAccessIssue]
-                self._e.slot = self._id
-                kind = self._e.run(self._cmd_ms(_OPEN_MS))
+                self._m.eng.slot = self._id
+                kind = self._m.eng.run(self._cmd_ms(_OPEN_MS))
             except OSError:
                 self._abandon()
                 raise
             if kind == at.K_OK:
                 return
-            self._s.release(self._id)
+            self._m.slots.release(self._id)
             self._id = -1
             self._state = S_CLOSED
             # Refused: the PDP context may be gone without its URC (lost on the line).
             # With recovery on, recover once and open again.
-            if retry and not self._expired() and self._m.open_refused():
+            if retry and not self._expired() and m.open_refused():
                 retry = False
                 self._state = S_NEW
                 continue
-            self._open_refused(kind)
+            if m.ip is None:  # say why when we know
+                raise OSError(ENOTCONN, "the PDP context is not up: call modem.attach() first"
+                              " (%s answered ERROR)" % m.eng.command_text())
+            m.eng.fail(kind)
 
     def connect_poll(self):
         """Second half: True once connected, False while the module is still opening;
@@ -205,11 +230,11 @@ class Stream(IOBase):
             return True
         if self._state != _S_OPENING:
             raise OSError(ENOTCONN, "connect_start() first")
-        s = self._s
+        s = self._m.slots
         i = self._id
         try:
             if not s.opened[i]:
-                self._e.poll()
+                self._m.eng.poll()
                 if s.dead[i]:
                     self._raise_dead()
                 if not s.opened[i]:
@@ -219,52 +244,31 @@ class Stream(IOBase):
             code = s.code[i]
             if code == -2:
                 s.foreign[i] = 1  # the next socket tries another index
-                raise OSError(EADDRINUSE, "socket %d is occupied in the module" % i)
+                raise OSError(compat.EADDRINUSE, "socket %d is occupied in the module" % i)
             if code != 0:
                 self._abandon()
                 raise self._open_failed(code)
-            if self._e.epoch() != self._epoch:
-                self._recheck()  # something happened meanwhile that may hide a restart
+            if self._m.eng.epoch() != self._mark and self.context is not None:
+                # Something happened meanwhile that may hide a restart: the connection is
+                # kept only if the context's settings were in force.
+                self.context.recheck(self._cmd_ms(5000))
         except OSError:
             self._abandon()
             raise
         self._state = S_CONNECTED
         return True
 
-    def _get_ready(self):
-        # Recovery (the modem) and the context's read-back, until neither finds anything
-        # new: the read-back may be what reveals a restart nobody saw (an echo), or meet
-        # the RDY of one; then the modem recovers and the settings are read back again.
-        m = self._m
-        tries = 3
-        while True:
-            m.prepare_connect(self._cmd_ms(MAX_MS))
-            tries -= 1
-            try:
-                self._prepare()
-            except OSError:
-                if not tries or self._expired() or not m.needs_recovery():
-                    raise
-                continue
-            if not tries or not m.needs_recovery():
-                break
-        self._epoch = self._e.epoch()
-        self._echoes = self._e.echoes
-
     def _finish_open(self):
         # A data call on a socket whose non-blocking connect is still opening.
         self._start_deadline(90000)
         while not self.connect_poll():
             if self._tms == 0:
-                raise OSError(EAGAIN, "still connecting")
+                raise OSError(compat.EAGAIN, "still connecting")
             self._idle()
 
     def _open_failed(self, code):
         peer = self._peer or ("?", 0)
-        return OSError(ECONNABORTED, "connection to %s:%d failed (%s %d)" % (peer[0], peer[1], self._open_name, code))
-
-    def _open_refused(self, kind):
-        self._m.explain_refusal(kind, self._e.command_text())
+        return OSError(compat.ECONNABORTED, "connection to %s:%d failed (%s %d)" % (peer[0], peer[1], self._open_name, code))
 
     def _open_secs(self):
         # The module's own open timeout (10..300 s, default 90) follows ours.
@@ -276,7 +280,7 @@ class Stream(IOBase):
     def _abandon(self):
         i = self._id
         if i >= 0:
-            s = self._s
+            s = self._m.slots
             # Opened (or perhaps opening: a late result would keep the index busy): close it.
             if s.dead[i] <= DEAD_LOST and (s.opened[i] and s.code[i] == 0 or not s.opened[i]):
                 # Past the call's deadline no command is sent (the timeout holds): the index
@@ -292,31 +296,25 @@ class Stream(IOBase):
         self._id = -1
         self._state = S_CLOSED
 
-    def _prepare(self):
-        pass
-
-    def _recheck(self):
-        pass
-
     # --- waiting ---------------------------------------------------------------------------
     def _raise_dead(self):
         i = self._id
-        if i >= 0 and self._s.dead[i] == DEAD_LOST and self._e.unsure:
+        if i >= 0 and self._m.slots.dead[i] == DEAD_LOST and self._m.eng.unsure:
             # Lost on the line: perhaps because the module restarted unseen. The resync
             # (due anyway) tells: a restarted module echoes and answers "+CMEE: 0".
             t = self._rest_ms(3000)
             try:
                 if t > 0:
-                    self._e.resync(t)
+                    self._m.eng.resync(t)
             except OSError:
                 pass
             self._restarted()
-        raise dead_error(self._s.dead[i] if i >= 0 else 0)
+        raise dead_error(self._m.slots.dead[i] if i >= 0 else 0)
 
     def _lost(self, ex):
         """An exchange of this socket was lost on the line (a timeout mid-command): its
         data may be lost, so the socket fails rather than deliver a gap."""
-        self._s.mark_dead(self._id, DEAD_LOST)
+        self._m.slots.mark_dead(self._id, DEAD_LOST)
         raise ex
 
     # --- receiving -------------------------------------------------------------------------
@@ -325,7 +323,7 @@ class Stream(IOBase):
         n = self._size(nbytes, len(buf))
         got = self._read_into(buf, n)
         if got is None:
-            raise OSError(EAGAIN, "no data yet")
+            raise OSError(compat.EAGAIN, "no data yet")
         return got
 
     def readinto(self, buf, nbytes=0):
@@ -423,24 +421,28 @@ class Stream(IOBase):
             if self._tms == 0:
                 # Non-blocking: look at what the UART holds once (a "recv" URC may be
                 # there), try again, and give up without waiting.
-                self._e.pump()
+                self._m.eng.pump()
                 got = self._try_read(buf, n)
                 return None if got < 0 else got
-            self._idle()
-
-    def _probe_due(self):
-        # A "recv" URC lost on the line would stall the socket for ever (the module sends
-        # none while its buffer is not empty, ERRATA 11): ask anyway every 2 s, across
-        # calls, so short timeouts, non-blocking reads and poll() reach it too.
-        i = self._id
-        if not self._s.ready[i] and ticks_diff(ticks_ms(), self._probe) >= _PROBE_MS:
-            self._s.ready[i] = 1
+            if self._expired():
+                # A last look before giving up: a read that fell due by now (a lost URC)
+                # is made, within the call's slack.
+                got = self._try_read(buf, n)
+                if got >= 0:
+                    return got
+                raise OSError(ETIMEDOUT, "timed out")
+            if not self._m.eng.pump():
+                sleep_ms(1)
 
     def _try_read(self, buf, n):
         # bytes read, 0 at end of stream, -1 when nothing is there yet
-        s = self._s
+        s = self._m.slots
         i = self._id
-        self._probe_due()
+        # A "recv" URC lost on the line would stall the socket for ever (the module sends
+        # none while its buffer is not empty, ERRATA 11): ask anyway every 2 s, across
+        # calls, so short timeouts, non-blocking reads and poll() reach it too.
+        if not s.ready[i] and ticks_diff(ticks_ms(), self._probe) >= _PROBE_MS:
+            s.ready[i] = 1
         while s.ready[i]:
             if s.dead[i] > DEAD_PEER:
                 self._raise_dead()
@@ -460,41 +462,40 @@ class Stream(IOBase):
 
     def _recv_chunk(self, buf, n):
         self._recv_cmd(n)  # pyright: ignore[reportAttributeAccessIssue]
-        p = self._e.p
-        self._e.slot = self._e.read_slot = self._id  # a lost answer fails this socket (engine.on_lost)
-        self._unknown = p.torn
+        p = self._m.eng.p
+        self._m.eng.slot = self._m.eng.read_slot = self._id  # a lost answer fails this socket (engine.on_lost)
+        self._mark = p.torn
         p.set_raw_dst(buf, 0, n)
-        kind = self._e.run(self._cmd_ms(), self._recv_prefix)  # a timeout also clears raw_dst
+        kind = self._m.eng.run(self._cmd_ms(), self._recv_prefix)  # a timeout also clears raw_dst
         got = p.raw_pos
         p.raw_dst = None
-        if kind != at.K_OK:
-            return self._recv_failed(kind)
-        return self._recv_checked(got)
+        return self._recv_end(kind, got)
 
-    def _recv_checked(self, got):
-        p = self._e.p
+    def _recv_end(self, kind, got):
+        # got bytes came with a final of kind: checked here, apart from the hot
+        # _recv_chunk, whose frame must stay small.
+        if kind != at.K_OK:
+            self._restarted()
+            why = self._m.slots.dead[self._id]
+            if kind == at.K_REBOOT or why > DEAD_PEER:
+                self._raise_dead()
+            if why:
+                self._freed = True  # closed by the peer and read empty: the module let it go
+                return 0
+            # ERROR to a read of a live socket: the connection is broken, or the answer was
+            # damaged and its data is gone. The socket fails; what may still come is drained.
+            self._m.slots.mark_dead(self._id, DEAD_LOST)
+            self._m.eng.unsure = True
+            self._m.eng.fail(kind)
+        p = self._m.eng.p
         if p.raw_dropped:
             self._lost(OSError(EIO, "the module sent %d bytes more than asked" % p.raw_dropped))
-        if p.slipped or (got == 0 and p.torn != self._unknown):
+        if p.slipped or (got == 0 and p.torn != self._mark):
             # A line we could not read between the payload and its OK (the count slipped:
             # bytes were lost or added, so what was copied is not the payload), or where
             # the header belongs (the data is lost). The stream has a gap: fail the socket.
             self._lost(OSError(EIO, "garbled answer to a read: received data was lost on the line"))
         return got
-
-    def _recv_failed(self, kind):
-        self._restarted()
-        why = self._s.dead[self._id]
-        if kind == at.K_REBOOT or why > DEAD_PEER:
-            self._raise_dead()
-        if why:
-            self._freed = True  # closed by the peer and read empty: the module let it go
-            return 0
-        # ERROR to a read of a live socket: the connection is broken, or the answer was
-        # damaged and its data is gone. The socket fails; what may still come is drained.
-        self._s.mark_dead(self._id, DEAD_LOST)
-        self._e.unsure = True
-        self._e.fail(kind)
 
     # --- sending --------------------------------------------------------------------------
     def send(self, data):
@@ -541,7 +542,7 @@ class Stream(IOBase):
         while True:
             kind = self._send_once(data, off, n)
             if kind == at.K_SEND_OK:
-                self._e.sent_slot = self._id
+                self._m.eng.sent_slot = self._id
                 return n
             if self._send_failed(kind):
                 return n
@@ -549,27 +550,28 @@ class Stream(IOBase):
     def _send_once(self, data, off, n):
         # A prompt or payload lost on the line fails this socket (engine.on_lost): the
         # stream would have a gap.
-        if self._s.dead[self._id]:
+        if self._m.slots.dead[self._id]:
             self._raise_dead()
-        self._doubt = self._e.odd
+        self._mark = self._m.eng.odd
         self._send_cmd(n)  # pyright: ignore[reportAttributeAccessIssue]
-        self._e.slot = self._id
-        kind = self._e.run_send(n, self._cmd_ms())
+        self._m.eng.slot = self._id
+        # Its line, then the "> " prompt, after which the module waits for n bytes. (No
+        # local for the engine here: one more would put this frame on the heap.)
+        kind = self._m.eng.run(self._cmd_ms(), None, F_PROMPT, n)
         if kind == at.K_PROMPT:
-            e = self._e
-            e.send_payload(data, off, n)
-            kind = e.wait(self._rest_ms(), F_SENT)
+            self._m.eng.send_payload(data, off, n)
+            kind = self._m.eng.wait(self._rest_ms(), F_SENT)
             if kind != at.K_SEND_OK:
                 # SEND FAIL or ERROR may be a stray with payload bytes lost on the way: the
                 # module would still be counting them down. Resync (and feed) before the next.
-                e.owed = n
-                e.unsure = True
+                self._m.eng.owed = n
+                self._m.eng.unsure = True
         return kind
 
     def _send_failed(self, kind):
         if kind == at.K_SEND_FAIL:
             # The module's send buffer is full: back off and try again in time.
-            e = self._e
+            e = self._m.eng
             k = e.stray_sent
             out = self._expired() or (self._tms < 0 and ticks_diff(self._dl, ticks_ms()) <= 0)
             if out:
@@ -581,7 +583,7 @@ class Stream(IOBase):
                 e.drain(w, w)  # the back-off, listening, within the deadline
             if e.stray_sent != k:
                 return True  # a SEND OK came after it: that SEND FAIL was a stray, the payload went out
-            if e.odd != self._doubt:
+            if e.odd != self._mark:
                 # A line we could not read or a stray final around it: the SEND FAIL may
                 # be a stray and the true answer damaged. What the peer got is unknown.
                 self._lost(OSError(EIO, "the answer to a send was garbled on the line"))
@@ -591,17 +593,17 @@ class Stream(IOBase):
             self._pause = self._pause * 2 if self._pause < 500 else 1000
             return False
         self._restarted()
-        if kind == at.K_REBOOT or self._s.dead[self._id]:
+        if kind == at.K_REBOOT or self._m.slots.dead[self._id]:
             self._raise_dead()  # the cause seen (restart, PDP loss, the peer's close) says more
         # ERROR: the connection is gone; the note says to open it again.
-        self._s.mark_dead(self._id, DEAD_PEER)
+        self._m.slots.mark_dead(self._id, DEAD_PEER)
         raise OSError(ECONNRESET, "send failed: the module answered ERROR (connection broken)")
 
     def _restarted(self):
         # An echo since this socket connected (echo was off): the module restarted
         # unseen, and that, not the peer, is why it refuses this socket.
-        if self._e.echoes != self._echoes:
-            self._s.mark_dead(self._id, DEAD_REBOOT)
+        if self._m.eng.echoes != self._echoes:
+            self._m.slots.mark_dead(self._id, DEAD_REBOOT)
 
     # --- closing, polling -------------------------------------------------------------------
     def close(self):
@@ -613,7 +615,7 @@ class Stream(IOBase):
             return
         if self._state == S_CONNECTED:
             i = self._id
-            why = self._s.dead[i]
+            why = self._m.slots.dead[i]
             # A socket the module dropped itself needs no AT+QSSLCLOSE (ERRATA 12).
             if why <= DEAD_LOST and not self._freed:
                 self._start_deadline(5000)
@@ -621,26 +623,27 @@ class Stream(IOBase):
                     self._close_cmd(self._cmd_ms(5000))  # pyright: ignore[reportAttributeAccessIssue]
                 except OSError:
                     pass  # already closed by the peer, or the module is gone
-            self._s.release(i)
+            self._m.slots.release(i)
         self._id = -1
         self._state = S_CLOSED
 
     def _close_run(self, timeout_ms):
-        self._e.slot = self._id
-        return self._e.run(timeout_ms, None, F_CLOSE)
+        self._m.eng.slot = self._id
+        return self._m.eng.run(timeout_ms, None, F_CLOSE)
 
     def ioctl(self, req, arg):
         if req == _MP_STREAM_POLL:
-            self._e.poll()
+            self._m.eng.poll()
             ret = 0
             i = self._id
             if self._state == _S_OPENING:
-                s = self._s
+                s = self._m.slots
                 return arg & _POLLOUT if s.opened[i] or s.dead[i] else 0
             if self._state != S_CONNECTED or i < 0:
                 return _POLLHUP | _POLLERR
-            s = self._s
-            self._probe_due()
+            s = self._m.slots
+            if not s.ready[i] and ticks_diff(ticks_ms(), self._probe) >= _PROBE_MS:
+                s.ready[i] = 1  # as in _try_read: ask the module anyway every 2 s
             if arg & _POLLIN and (s.ready[i] or s.dead[i] or self._rs != self._re):
                 ret |= _POLLIN
             if arg & _POLLOUT and not s.dead[i]:
@@ -651,4 +654,4 @@ class Stream(IOBase):
         if req == _MP_STREAM_CLOSE:
             self.close()
             return 0
-        return -EINVAL
+        return -compat.EINVAL

@@ -11,7 +11,7 @@ class TCPSocket(Stream):
     _recv_prefix = b"+QIRD:"
 
     def _open_cmd(self, host, port, secs):
-        e = self._e
+        e = self._m.eng
         e.begin(b"AT+QIOPEN=")
         e.add_int(self._id)
         e.add(b',"TCP",')
@@ -20,7 +20,7 @@ class TCPSocket(Stream):
         e.add_int(port)
 
     def _recv_cmd(self, n):
-        e = self._e
+        e = self._m.eng
         e.begin(b"AT+QIRD=")
         e.add_int(self._m.cid)
         e.add(b",1,")
@@ -29,14 +29,14 @@ class TCPSocket(Stream):
         e.add_int(n)
 
     def _send_cmd(self, n):
-        e = self._e
+        e = self._m.eng
         e.begin(b"AT+QISEND=")
         e.add_int(self._id)
         e.add_byte(44)
         e.add_int(n)
 
     def _close_cmd(self, timeout_ms):
-        e = self._e
+        e = self._m.eng
         e.begin(b"AT+QICLOSE=")
         e.add_int(self._id)
         return self._close_run(timeout_ms)

@@ -33,9 +33,9 @@ class TransparentSocket(SSLSocket):
             raise OSError(EINVAL, "socket already used")
         self._start_deadline(120000)
         self._m.prepare_connect(self._cmd_ms(120000))
-        self._prepare()
-        s = self._s
-        e = self._e
+        self.context.ensure(self._cmd_ms(30000))
+        s = self._m.slots
+        e = self._m.eng
         self._id = s.claim(self)
         secs = self._open_secs()
         self._open_cmd(host, port, secs, 1)
@@ -59,7 +59,7 @@ class TransparentSocket(SSLSocket):
         self._enter_data()
 
     def _enter_data(self):
-        e = self._e
+        e = self._m.eng
         e.p.mode = at.M_DATA
         e.hold = True
         e.data_mode = True
@@ -85,10 +85,10 @@ class TransparentSocket(SSLSocket):
             if self._eof:
                 return 0
             raise OSError(ENOTCONN, "not in data mode: call resume()")
-        r = self._e.ring
+        r = self._m.eng.ring
         self._start_deadline(0)
         while not r.count:
-            if not r.fill(self._e.port):
+            if not r.fill(self._m.eng.port):
                 if self._tms == 0:
                     return None
                 if self._expired():
@@ -109,31 +109,31 @@ class TransparentSocket(SSLSocket):
         # broke and the module went back to command mode -- or the payload ended that
         # way. Either way it reads as end of stream, and the module is not trusted to be
         # in command mode: the next command resyncs (escape, then sync).
-        r = self._e.ring
+        r = self._m.eng.ring
         if r.count < len(_LINK_CLOSED) or r.count > r.size - r.head:
             return False
         end = r.head + r.count
         if r.buf[end - len(_LINK_CLOSED) : end] != _LINK_CLOSED:
             return False
         sleep_ms(100)
-        if r.fill(self._e.port):
+        if r.fill(self._m.eng.port):
             return False
         self._pending += r.buf[r.head : end - len(_LINK_CLOSED)]
         r.consume(r.count)
         self._leave_data()
-        e = self._e
+        e = self._m.eng
         e.data_mode = True
         e.unsure = True
         self._eof = True
-        self._s.mark_dead(self._id, DEAD_PEER)
+        self._m.slots.mark_dead(self._id, DEAD_PEER)
         return True
 
     def _send_at(self, data, off, n):
         if not self.data_mode:
             raise OSError(ENOTCONN, "not in data mode: call resume()")
         self._start_deadline(60000)
-        self._e.tmo = self._cmd_ms(60000)
-        self._e.send_payload(data, off, n)
+        self._m.eng.tmo = self._cmd_ms(60000)
+        self._m.eng.send_payload(data, off, n)
         return n
 
     def send(self, data):
@@ -146,7 +146,7 @@ class TransparentSocket(SSLSocket):
 
     # --- command mode and back -----------------------------------------------------------
     def _leave_data(self):
-        e = self._e
+        e = self._m.eng
         e.p.reset()
         e.hold = False
         e.data_mode = False
@@ -157,7 +157,7 @@ class TransparentSocket(SSLSocket):
         Payload that arrives meanwhile is kept for the next reads."""
         if not self.data_mode:
             return
-        e = self._e
+        e = self._m.eng
         r = e.ring
         e.escape_data()
         got = bytearray()
@@ -182,11 +182,11 @@ class TransparentSocket(SSLSocket):
         """ATO: back to data mode."""
         if self.data_mode:
             return
-        if self._state != S_CONNECTED or self._s.dead[self._id]:
+        if self._state != S_CONNECTED or self._m.slots.dead[self._id]:
             raise OSError(ENOTCONN, "connection is closed")
-        kind = self._e.command(b"ATO", 5000, None, F_CONNECT)
+        kind = self._m.eng.command(b"ATO", 5000, None, F_CONNECT)
         if kind != at.K_CONNECT:
-            self._e.fail(kind)
+            self._m.eng.fail(kind)
         self._enter_data()
 
     def close(self):
@@ -197,18 +197,18 @@ class TransparentSocket(SSLSocket):
             except OSError:
                 pass
         if self._state == S_CONNECTED:
-            if not self._s.dead[self._id]:
+            if not self._m.slots.dead[self._id]:
                 try:
                     self._close_cmd(5000)
                 except OSError:
                     pass
-            self._s.release(self._id)
+            self._m.slots.release(self._id)
         self._id = -1
         self._state = S_CLOSED
 
     def ioctl(self, req, arg):
         if req == 3 and self.data_mode:
-            r = self._e.ring
-            r.fill(self._e.port)
+            r = self._m.eng.ring
+            r.fill(self._m.eng.port)
             return (arg & 1 if (r.count or self._pending) else 0) | (arg & 4)
         return super().ioctl(req, arg)
