@@ -256,6 +256,7 @@ class Stream(IOBase):
             self._abandon()
             raise
         self._state = S_CONNECTED
+        self._probe = ticks_ms()  # ticks are compared by difference: never against 0
         return True
 
     def _finish_open(self):
