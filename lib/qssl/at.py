@@ -363,11 +363,14 @@ class Parser:
             self.torn += 1
 
     def _torn_header(self):
-        # An unknown line that may be a read's header torn or with a byte lost: the start
-        # of a header, or its ",TCP," or name still there. (An unknown URC is none of
-        # these, and fails no read.)
+        # An unknown line that may be a read's header torn or with a byte lost (the start
+        # of a header, or its ",TCP," or name still there), or payload read as a line after
+        # its header was lost (it does not start with "+"). An unknown URC ("+XYZ: ...") is
+        # none of these, and fails no read.
         line = self.line
         n = self.n
+        if line[0] != 43:
+            return True
         j = 0
         while j < len(_RAW_P):
             p = _RAW_P[j]
