@@ -36,7 +36,7 @@ _F_REBOOT = const(0x80000)  # K_REBOOT, accepted by every command
 
 
 class Engine:
-    def __init__(self, uart, rxbuf=2048, line=256, debug=None):
+    def __init__(self, uart, rxbuf=512, line=256, debug=None):
         self.port = uart_port(uart)
         self.ring = Ring(rxbuf)
         self.p = at.Parser(line)

@@ -16,7 +16,7 @@ class Modem:
     """A Quectel GSM module on a UART: bring-up, the PDP context, recovery, the six SSL
     contexts, the certificate store and the sockets (through contexts and tcp_socket())."""
 
-    def __init__(self, uart, rxbuf=2048, debug=None, power=None, recover=True):
+    def __init__(self, uart, rxbuf=512, debug=None, power=None, recover=True):
         """uart: any UART-like object. power: callable(on) that switches the module
         on/off (the board files provide it from their PWRKEY code), used by recovery when
         the module stops answering. recover: rebuild what a restart or PDP loss took

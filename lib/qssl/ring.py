@@ -5,7 +5,7 @@
 
 
 class Ring:
-    def __init__(self, size=2048):
+    def __init__(self, size=512):
         self.buf = bytearray(size)
         self.mv = memoryview(self.buf)
         self.size = size
