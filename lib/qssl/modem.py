@@ -7,7 +7,7 @@
 # before they open, and never import this module.
 from .compat import EINVAL, ENOTCONN, EIO
 from .engine import Engine
-from .slots import Slots, NSOCK, DEAD_PEER, DEAD_LOST, DEAD_PDP, DEAD_REBOOT
+from .slots import Slots, NSOCK, DEAD_PEER, DEAD_PDP, DEAD_REBOOT
 from . import at
 from . import check
 
@@ -24,7 +24,7 @@ class Modem:
         self.eng = Engine(uart, rxbuf=rxbuf, debug=debug)
         self.eng.on_urc = self._on_urc  # pyright: ignore[reportAttributeAccessIssue]
         self.slots = Slots()
-        self.eng.on_lost = self._on_lost  # pyright: ignore[reportAttributeAccessIssue]
+        self.eng.on_lost = self.slots.mark_dead  # pyright: ignore[reportAttributeAccessIssue]  # (i): DEAD_LOST
         self.power = power
         self.auto_recover = recover
         self.cid = 0  # foreground context (AT+QIFGCNT)
@@ -76,9 +76,6 @@ class Modem:
         elif k == at.K_URC_RDY and self.started:
             self.restarts += 1
             self._lost(DEAD_REBOOT)
-
-    def _on_lost(self, i):
-        self.slots.mark_dead(i, DEAD_LOST)
 
     def _lost(self, why):
         self.ip = None

@@ -41,7 +41,8 @@ class Slots:
             self.code[i] = code if code is not None else -1
             self.opened[i] = 1
 
-    def mark_dead(self, i, why):
+    def mark_dead(self, i, why=DEAD_LOST):
+        # why defaults to DEAD_LOST: the engine calls it so when an exchange of socket i was lost
         if i is not None and 0 <= i < NSOCK and self.dead[i] < why:
             self.dead[i] = why
 

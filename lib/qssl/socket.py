@@ -1,4 +1,5 @@
 # SSL sockets in non-transparent mode: AT+QSSLOPEN / QSSLSEND / QSSLRECV / QSSLCLOSE.
+from .engine import F_CLOSE
 from .stream import Stream
 
 
@@ -56,4 +57,5 @@ class SSLSocket(Stream):
         e = self._m.eng
         e.begin(b"AT+QSSLCLOSE=")
         e.add_int(self._id)
-        return self._close_run(timeout_ms)
+        e.slot = self._id
+        return e.run(timeout_ms, None, F_CLOSE)

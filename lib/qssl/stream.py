@@ -9,7 +9,7 @@ from .compat import const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, MA
 from . import compat  # the rarer errno values as compat.X: fewer module globals, a smaller dict (issue 11)
 from . import at
 from . import check
-from .engine import F_SENT, F_CLOSE, F_PROMPT
+from .engine import F_SENT, F_PROMPT
 from .slots import DEAD_PEER, DEAD_LOST, DEAD_REBOOT, dead_error
 
 MAX_SEND = const(1460)
@@ -309,31 +309,21 @@ class Stream(IOBase):
                     self._m.eng.resync(t)
             except OSError:
                 pass
-            self._restarted()
+            if self._m.eng.echoes != self._echoes:  # an echo since we connected: the module restarted unseen
+                self._m.slots.mark_dead(self._id, DEAD_REBOOT)
         raise dead_error(self._m.slots.dead[i] if i >= 0 else 0)
-
-    def _lost(self, ex):
-        """An exchange of this socket was lost on the line (a timeout mid-command): its
-        data may be lost, so the socket fails rather than deliver a gap."""
-        self._m.slots.mark_dead(self._id, DEAD_LOST)
-        raise ex
 
     # --- receiving -------------------------------------------------------------------------
     def recv_into(self, buf, nbytes=0):
         """Read up to nbytes (or len(buf)) into buf; 0 at end of stream; EAGAIN when non-blocking and nothing is there."""
-        n = self._size(nbytes, len(buf))
-        got = self._read_into(buf, n)
+        got = self._read_into(buf, nbytes)
         if got is None:
             raise OSError(compat.EAGAIN, "no data yet")
         return got
 
     def readinto(self, buf, nbytes=0):
         """MicroPython stream style: None when non-blocking and nothing is there."""
-        return self._read_into(buf, self._size(nbytes, len(buf)))
-
-    def _size(self, n, cap):
-        n = check.integer(n, "nbytes", 0, 1 << 30)
-        return cap if n == 0 or n > cap else n
+        return self._read_into(buf, nbytes)
 
     def recv(self, n):
         """Up to n bytes (at most 1500 at a time); b"" at end of stream."""
@@ -393,8 +383,12 @@ class Stream(IOBase):
                 return out
 
     def _read_into(self, buf, n):
-        if n <= 0:
-            return 0
+        # n: at most this many bytes; 0 means as many as buf holds
+        n = check.integer(n, "nbytes", 0, 1 << 30)
+        if n == 0 or n > len(buf):
+            n = len(buf)
+            if n == 0:
+                return 0
         if self._rs != self._re:  # readline() read ahead
             k = self._re - self._rs
             if k > n:
@@ -476,7 +470,8 @@ class Stream(IOBase):
         # got bytes came with a final of kind: checked here, apart from the hot
         # _recv_chunk, whose frame must stay small.
         if kind != at.K_OK:
-            self._restarted()
+            if self._m.eng.echoes != self._echoes:  # an echo since we connected: the module restarted unseen
+                self._m.slots.mark_dead(self._id, DEAD_REBOOT)
             why = self._m.slots.dead[self._id]
             if kind == at.K_REBOOT or why > DEAD_PEER:
                 self._raise_dead()
@@ -490,12 +485,14 @@ class Stream(IOBase):
             self._m.eng.fail(kind)
         p = self._m.eng.p
         if p.raw_dropped:
-            self._lost(OSError(EIO, "the module sent %d bytes more than asked" % p.raw_dropped))
+            self._m.slots.mark_dead(self._id, DEAD_LOST)  # its data may be lost: fail, never deliver a gap
+            raise OSError(EIO, "the module sent %d bytes more than asked" % p.raw_dropped)
         if p.slipped or (got == 0 and p.torn != self._mark):
             # A line we could not read between the payload and its OK (the count slipped:
             # bytes were lost or added, so what was copied is not the payload), or where
             # the header belongs (the data is lost). The stream has a gap: fail the socket.
-            self._lost(OSError(EIO, "garbled answer to a read: received data was lost on the line"))
+            self._m.slots.mark_dead(self._id, DEAD_LOST)  # its data may be lost: fail, never deliver a gap
+            raise OSError(EIO, "garbled answer to a read: received data was lost on the line")
         return got
 
     # --- sending --------------------------------------------------------------------------
@@ -587,24 +584,20 @@ class Stream(IOBase):
             if e.odd != self._mark:
                 # A line we could not read or a stray final around it: the SEND FAIL may
                 # be a stray and the true answer damaged. What the peer got is unknown.
-                self._lost(OSError(EIO, "the answer to a send was garbled on the line"))
+                self._m.slots.mark_dead(self._id, DEAD_LOST)  # its data may be lost: fail, never deliver a gap
+                raise OSError(EIO, "the answer to a send was garbled on the line")
             if out:
                 e.sent_slot = self._id  # if a piece of a SEND OK comes late, the socket fails
                 raise OSError(ETIMEDOUT, "the module kept answering SEND FAIL")
             self._pause = self._pause * 2 if self._pause < 500 else 1000
             return False
-        self._restarted()
+        if self._m.eng.echoes != self._echoes:  # an echo since we connected: the module restarted unseen
+            self._m.slots.mark_dead(self._id, DEAD_REBOOT)
         if kind == at.K_REBOOT or self._m.slots.dead[self._id]:
             self._raise_dead()  # the cause seen (restart, PDP loss, the peer's close) says more
         # ERROR: the connection is gone; the note says to open it again.
         self._m.slots.mark_dead(self._id, DEAD_PEER)
         raise OSError(ECONNRESET, "send failed: the module answered ERROR (connection broken)")
-
-    def _restarted(self):
-        # An echo since this socket connected (echo was off): the module restarted
-        # unseen, and that, not the peer, is why it refuses this socket.
-        if self._m.eng.echoes != self._echoes:
-            self._m.slots.mark_dead(self._id, DEAD_REBOOT)
 
     # --- closing, polling -------------------------------------------------------------------
     def close(self):
@@ -627,10 +620,6 @@ class Stream(IOBase):
             self._m.slots.release(i)
         self._id = -1
         self._state = S_CLOSED
-
-    def _close_run(self, timeout_ms):
-        self._m.eng.slot = self._id
-        return self._m.eng.run(timeout_ms, None, F_CLOSE)
 
     def ioctl(self, req, arg):
         if req == _MP_STREAM_POLL:

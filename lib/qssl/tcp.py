@@ -1,5 +1,6 @@
 # Plain TCP sockets beside the SSL ones (chapter 1.3, ERRATA 21):
 # AT+QIOPEN / QISEND / QIRD / QICLOSE in multi-connection mode with buffered reads.
+from .engine import F_CLOSE
 from .stream import Stream
 
 
@@ -39,4 +40,5 @@ class TCPSocket(Stream):
         e = self._m.eng
         e.begin(b"AT+QICLOSE=")
         e.add_int(self._id)
-        return self._close_run(timeout_ms)
+        e.slot = self._id
+        return e.run(timeout_ms, None, F_CLOSE)
