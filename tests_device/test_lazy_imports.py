@@ -15,7 +15,8 @@ def test_import_qssl_leaves_the_optional_parts_out():
 
     # Modem() and start() need neither the socket layer nor the cold modem paths yet.
     for name in ("qssl.tcp", "qssl.transparent", "qssl.pool", "qssl.certs", "qssl.aio", "qssl.mqttsock",
-                 "qssl.context", "qssl.socket", "qssl.stream", "qssl.bringup", "qssl.netif", "qssl.uart"):
+                 "qssl.context", "qssl.socket", "qssl.stream", "qssl.bringup", "qssl.netif", "qssl.uart",
+                 "qssl.errors"):
         tinytest.eq(name in sys.modules, False, name + " loaded by import qssl")
     tinytest.eq(qssl.Modem.__name__, "Modem")
 
@@ -38,6 +39,11 @@ def test_names_load_on_first_use():
     tinytest.eq(qssl.SocketPool.__name__, "SocketPool")
     tinytest.eq((qssl.AF_INET, qssl.SOCK_STREAM), (2, 1))
     tinytest.eq(qssl.checksum(b"ab"), 0x6162)
+    # the exception classes load with the first error, or when a program names them
+    tinytest.eq(issubclass(qssl.ATError, OSError) and issubclass(qssl.PDPError, qssl.Error), True)
+    from qssl import ATError
+
+    tinytest.eq(ATError is qssl.ATError, True)
     from qssl import certs
 
     tinytest.eq(certs.checksum(b"a"), 0x6100)
@@ -58,6 +64,23 @@ def test_modem_loads_certs_when_it_uploads():
     u = FakeUart((b"\r\nOK\r\n", b"\r\nCONNECT\r\n", b"\r\n+QSECWRITE: 2,610d\r\n\r\nOK\r\n"))
     m = qssl.Modem(u)
     tinytest.eq(m.cert_write("RAM:x.pem", b"a\r"), 0x610D)
+
+
+def test_refused_command_loads_the_error_classes():
+    # engine.fail() imports ATError on the first refusal (a happy path never loads it)
+    from fakeuart import FakeUart
+    from qssl.engine import Engine
+
+    e = Engine(FakeUart((b"\r\n+CME ERROR: 10\r\n",)))
+    try:
+        e.check(e.command(b"AT+CPIN?", 500))
+    except OSError as ex:
+        import qssl
+
+        tinytest.eq(isinstance(ex, qssl.ATError), True)
+        tinytest.eq((ex.code, "SIM not inserted" in str(ex)), (10, True))
+    else:
+        raise AssertionError("a +CME ERROR raised nothing")
 
 
 tinytest.main(globals())

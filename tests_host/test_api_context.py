@@ -240,3 +240,18 @@ def test_ignore_rtc(rig):
     assert rig.m.get_global("ignorertc") == 1
     ctx.ignore_rtc = False
     assert rig.emu.state.glob["ignorertc"] == 0
+
+
+def test_context_keeps_the_callers_pem_not_a_copy(attached, pki):
+    # Kept for uploading again after a restart: a str PEM (a frozen constant on a board
+    # lives in flash) is kept as given, not as an encoded copy on the heap; a bytearray,
+    # which the caller may change, is copied.
+    ctx = attached.m.ssl_context(2)
+    pem = pki.ca_pem.decode() if isinstance(pki.ca_pem, bytes) else pki.ca_pem
+    ctx.load_verify_locations(cadata=pem)
+    assert ctx._data[0] is pem
+    buf = bytearray(pem.encode())
+    ctx.load_verify_locations(cadata=buf)
+    assert ctx._data[0] == bytes(buf) and ctx._data[0] is not buf
+    buf[0] = 0x2A  # a change after the upload does not reach what restore() sends
+    assert ctx._data[0][:1] == b"-"

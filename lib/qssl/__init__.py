@@ -2,9 +2,9 @@
 # `import qssl` loads the modem and what Modem() needs. The rest loads on first access,
 # so it costs no RAM until then: the socket layer (SSLContext, SSLSocket and the
 # version, cipher and verify constants, with the first modem.ssl_context()), and what a
-# program may never use (plain TCP, transparent mode, the socket pool, the checksum).
+# program may never use (plain TCP, transparent mode, the socket pool, the checksum, and
+# the exception classes until the first error).
 from .modem import Modem
-from .errors import ATError, PDPError
 
 __version__ = "0.1.0"
 
@@ -17,6 +17,11 @@ def __getattr__(name):
         from . import context
 
         v = getattr(context, name)  # AttributeError for a name context does not have
+    elif name == "ATError" or name == "PDPError" or name == "Error":
+        # loaded with the first error (the engine, bring-up and certs import it only then)
+        from . import errors
+
+        v = getattr(errors, name)
     elif name == "SSLSocket":
         from .socket import SSLSocket as v
     elif name == "TCPSocket":

@@ -4,7 +4,6 @@
 # from its first start(), and a frozen build keeps their code in flash.
 from .compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, clamp_ms, ETIMEDOUT, EACCES, ENOENT, EIO
 from .engine import F_DEACT, F_CLOSE
-from .errors import PDPError
 from .slots import NSOCK, DEAD_PDP, DEAD_REBOOT
 from . import at
 from . import check
@@ -18,6 +17,12 @@ def _left(deadline, longest):
     if t <= 0:
         raise OSError(ETIMEDOUT, "timed out")
     return t if t < longest else longest
+
+
+def _pdp_error(step, text):
+    from .errors import PDPError  # loaded only when attach() fails
+
+    return PDPError(step, text)
 
 
 def _known_good(m):
@@ -114,12 +119,12 @@ def attach(m, apn, user, password, timeout_ms):
         if stat == 1 or stat == 5:
             break
         if stat == 3:
-            raise PDPError("CGREG", "registration denied by the network (+CGREG stat 3): check the SIM's plan")
+            raise _pdp_error("CGREG", "registration denied by the network (+CGREG stat 3): check the SIM's plan")
         if ticks_diff(deadline, ticks_ms()) <= 1000:
             words = ("not registered, not searching", "registered (home)", "searching", "registration denied",
                      "unknown", "registered (roaming)")
             words = words[stat] if stat is not None and 0 <= stat < len(words) else "no answer"
-            raise PDPError("CGREG", "not registered on the packet network: %s (stat %s)" % (words, stat))
+            raise _pdp_error("CGREG", "not registered on the packet network: %s (stat %s)" % (words, stat))
         sleep_ms(1000)
     state = m.status(_left(deadline, 5000))[0]
     if state == "PDP DEACT":
@@ -148,12 +153,12 @@ def attach(m, apn, user, password, timeout_ms):
             # Chapter 4 / ERRATA 23: attach, registration, APN, then give up.
             if _query_int(m, b"AT+CGATT?", b"+CGATT:", 0, _left(deadline, 5000)) != 1:
                 if e.command(b"AT+CGATT=1", _left(deadline, 75000)) != at.K_OK:
-                    raise PDPError("CGATT", "the module could not attach to the packet domain")
+                    raise _pdp_error("CGATT", "the module could not attach to the packet domain")
             stat = _query_int(m, b"AT+CGREG?", b"+CGREG:", 1, _left(deadline, 5000))
             if stat not in (1, 5):
-                raise PDPError("CGREG", "not registered on the packet network (stat %s)" % stat)
+                raise _pdp_error("CGREG", "not registered on the packet network (stat %s)" % stat)
             if e.command(b"AT+QIACT", _left(deadline, 150000)) != at.K_OK:
-                raise PDPError(
+                raise _pdp_error(
                     "QIACT",
                     "activation refused though attached and registered: check the APN, that the"
                     " context is not used by PPP or AT+CGACT; else reboot the module (retry"

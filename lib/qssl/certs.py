@@ -1,7 +1,6 @@
 # The module's certificate store: AT+QSECWRITE / QSECREAD / QSECDEL, with the names
 # and size limits of the application note checked before anything is sent.
 from .compat import const, EINVAL, EIO, ENOENT
-from .errors import ATError
 from .engine import F_CONNECT
 from . import at
 from . import check
@@ -107,7 +106,7 @@ def read(modem, name):
     e.add_quoted(bname)
     kind = e.run(5000, b"+QSECREAD:")
     if kind == at.K_CME:
-        raise ATError(bytes(e.cmd[: e.cmdlen]), e.p.code, ENOENT)
+        e.fail(kind, ENOENT)
     e.check(kind)
     if not out:
         raise OSError(EIO, "no +QSECREAD answer")
@@ -119,8 +118,7 @@ def delete(modem, name):
     bname = check_name(name)
     kind = _delete(modem.eng, bname)
     if kind == at.K_CME:
-        e = modem.eng
-        raise ATError(bytes(e.cmd[: e.cmdlen]), e.p.code, ENOENT)
+        modem.eng.fail(kind, ENOENT)
     modem.eng.check(kind)
 
 
@@ -159,11 +157,12 @@ def load_chain(ctx, certdata, keydata, certfile, keyfile):
 
 
 def _upload(ctx, slot, pattern, data):
-    if isinstance(data, str):
-        data = data.encode()
-    elif isinstance(data, (bytes, bytearray)):
+    # Kept for uploading again after a restart: the caller's own str or bytes object (a
+    # frozen PEM constant stays in flash, nothing is copied); a bytearray is copied, as
+    # the caller may change it. write() encodes a str for the upload only.
+    if isinstance(data, bytearray):
         data = bytes(data)
-    else:
+    elif not isinstance(data, (str, bytes)):
         raise TypeError("certificate data must be PEM text (str) or bytes")
     name = pattern % ctx.index
     ctx._modem.cert_write(name, data)

@@ -6,10 +6,9 @@
 #
 # Frames here are kept small (few locals, calls with few arguments) because MicroPython
 # takes a call frame from the heap once it exceeds 11 words; see at.py.
-from .compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, uart_port, clamp_ms, ETIMEDOUT, EINVAL, ECONNRESET
+from .compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, uart_port, clamp_ms, ETIMEDOUT, EINVAL, ECONNRESET, EIO
 from .ring import Ring
 from . import at
-from .errors import ATError
 
 _CMD_SIZE = const(320)  # AT+QSSLOPEN with a 255-byte host name still fits
 _SYNC_MS = const(4000)  # longest resync when the caller gives no deadline
@@ -318,14 +317,16 @@ class Engine:
         if kind != at.K_OK:
             self.fail(kind)
 
-    def fail(self, kind):
+    def fail(self, kind, errno=EIO):
         if kind == at.K_REBOOT:
             raise OSError(ECONNRESET, "the module restarted during " + self.command_text())
         if self.echoes != self._echo0:
             # Echo came back while it was off: the module restarted (no RDY seen), and
             # that, not the command, is why it was refused.
             raise OSError(ECONNRESET, "the module restarted (its echo is back) during " + self.command_text())
-        raise ATError(bytes(self.cmd[: self.cmdlen]), self.p.code if kind == at.K_CME else -1)
+        from .errors import ATError  # loaded with the first refusal: a happy path never needs it
+
+        raise ATError(bytes(self.cmd[: self.cmdlen]), self.p.code if kind == at.K_CME else -1, errno)
 
     def poll(self):
         """Process what the UART holds (URCs) without blocking. Bounded: a line that
