@@ -9,8 +9,9 @@
 #   modem = unix.modem("/tmp/qmodem", power=unix.ControlPower("/tmp/qctl"))
 #
 # PtyUart has the machine.UART shape the engine uses (any(), readinto(buf, n),
-# write(buf, off, n)) and allocates nothing per call, so allocation tests can run
-# over a real pty.
+# write(buf, off, n), select.poll) and allocates nothing per call, so allocation tests
+# can run over a real pty.
+import io
 import os
 import select
 import socket
@@ -23,7 +24,7 @@ _VMIN = 6
 _ANY = 1 << 16  # what any() reports when bytes are waiting (readinto never blocks)
 
 
-class PtyUart:
+class PtyUart(io.IOBase):
     def __init__(self, path, baud=115200):
         self.f = open(path, "r+b")
         fd = self.f.fileno()
@@ -59,6 +60,18 @@ class PtyUart:
             n = len(buf) - off
         got = self.f.write(buf, off, n)
         return got if got else 0
+
+    def ioctl(self, req, arg):
+        # select.poll on this UART, as on machine.UART: qssl's waits poll it (compat.napper).
+        # With the pty's file descriptor the unix port's poll() sleeps in the kernel until
+        # a byte comes, so an answer is taken the moment it arrives.
+        if req == 10:  # MP_STREAM_GET_FILENO
+            return self.f.fileno()
+        if req == 3:  # MP_STREAM_POLL
+            for _ in self._poll.ipoll(0):
+                return arg & 1
+            return 0
+        return -22  # EINVAL
 
     def close(self):
         if self.f is not None:

@@ -41,11 +41,19 @@ else:
         time.sleep(0.001)
 
 
+if IS_MP:
+    import io
+
+    _Base = io.IOBase  # so that select.poll takes it, as it takes the UART below (ioctl)
+else:
+    _Base = object
+
+
 def out(key, value):
     print("RESULT", json.dumps({key: value}))
 
 
-class WireCount:
+class WireCount(_Base):
     """The UART, counting bytes written (tx), read (rx) and AT command lines (cmds).
     mp_shape: the UART takes write(buf, off, n) (MicroPython); else write(buf)."""
 
@@ -59,6 +67,10 @@ class WireCount:
 
     def any(self):
         return self.u.any()
+
+    def ioctl(self, req, arg):
+        # select.poll passes through to the UART (boards/unix.PtyUart can be polled)
+        return self.u.ioctl(req, arg)
 
     def readinto(self, buf, n=-1):
         got = self.u.readinto(buf, n)

@@ -103,3 +103,21 @@ def uart_port(uart):
     from .uart import PortAdapter  # only for UARTs of another shape: loaded then
 
     return PortAdapter(uart)
+
+
+def napper(port):
+    """What a wait loop calls with 1 (ms) when the UART had nothing: on MicroPython, a
+    poll on the port (machine.UART, a stream that can be polled) that returns as soon as
+    a byte arrives, so an answer is not left waiting for the rest of a sleep (about 0.5 ms
+    per wait, several waits per exchange); elsewhere, and for ports select.poll refuses,
+    sleep_ms. Chosen once per engine; the poll's ipoll allocates nothing per call."""
+    if sys.implementation.name == "micropython":
+        try:
+            import select
+
+            p = select.poll()
+            p.register(port, 1)  # POLLIN
+            return p.ipoll
+        except Exception:  # not a stream select.poll takes (a Python class, an adapter)
+            pass
+    return sleep_ms

@@ -37,7 +37,7 @@ _F_REBOOT = const(0x80000)  # K_REBOOT, accepted by every command
 class Engine:
     def __init__(self, uart, rxbuf=512, line=256, debug=None):
         self.port = uart_port(uart)
-        self.ring = Ring(rxbuf)
+        self.ring = Ring(rxbuf, self.port)
         self.p = at.Parser(line)
         self.cmd = bytearray(_CMD_SIZE)
         self.cmdlen = 0
@@ -247,7 +247,7 @@ class Engine:
             if ticks_diff(deadline, ticks_ms()) <= 0:
                 self._timeout()
             if not self.pump():
-                sleep_ms(1)
+                self.ring.nap(1)
         if self.promised and self.final != at.K_PROMPT and self.final != at.K_CONNECT:
             self._no_prompt()
         self._done()
@@ -267,7 +267,7 @@ class Engine:
             dl = ticks_add(ticks_ms(), _LATE_PROMPT_MS)
             while not self.final and ticks_diff(dl, ticks_ms()) > 0:
                 if not self.pump():
-                    sleep_ms(1)
+                    self.ring.nap(1)
             if self.final == at.K_PROMPT:
                 return
             self.final = k

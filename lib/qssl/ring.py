@@ -2,10 +2,11 @@
 # The parser consumes straight out of it; it is refilled from the UART at offset 0
 # whenever it is empty (no allocation), and only appends through a memoryview slice
 # when unread bytes are waiting (transparent mode), which is the rare case.
+from .compat import napper
 
 
 class Ring:
-    def __init__(self, size=512):
+    def __init__(self, size=512, port=None):
         self.buf = bytearray(size)
         self.mv = memoryview(self.buf)
         self.size = size
@@ -13,6 +14,9 @@ class Ring:
         self.count = 0  # unread bytes
         self.full_events = 0  # fills that found the ring full while the UART still had data
         self.overflows = 0  # bytes refused by put() for lack of room (never silent)
+        # nap(ms): wait up to ms for the port to have bytes, waking at the first byte where
+        # the port can be polled (compat.napper); a plain sleep otherwise
+        self.nap = napper(port)
 
     def clear(self):
         self.head = 0

@@ -5,7 +5,7 @@
 #
 # Sockets know the engine and the slot table; the modem (services layer) is handed in
 # as an object and asked, before a connect, to make the module ready (recovery).
-from .compat import const, IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, MAX_MS, ENOTCONN, ETIMEDOUT, EIO, ECONNRESET
+from .compat import const, IOBase, ticks_ms, ticks_add, ticks_diff, MAX_MS, ENOTCONN, ETIMEDOUT, EIO, ECONNRESET
 from . import compat  # the rarer errno values as compat.X: fewer module globals, a smaller dict (issue 11)
 from . import at
 from . import check
@@ -142,7 +142,7 @@ class Stream(IOBase):
         if self._expired():
             raise OSError(ETIMEDOUT, "timed out")
         if not self._m.eng.pump():
-            sleep_ms(1)
+            self._m.eng.ring.nap(1)
 
     # --- connect -----------------------------------------------------------------------------
     def connect(self, address):
@@ -427,7 +427,7 @@ class Stream(IOBase):
                     return got
                 raise OSError(ETIMEDOUT, "timed out")
             if not self._m.eng.pump():
-                sleep_ms(1)
+                self._m.eng.ring.nap(1)
 
     def _try_read(self, buf, n):
         # bytes read, 0 at end of stream, -1 when nothing is there yet

@@ -93,7 +93,7 @@ class TransparentSocket(SSLSocket):
                     return None
                 if self._expired():
                     raise OSError(ETIMEDOUT, "timed out")
-                sleep_ms(1)
+                r.nap(1)
         if self._link_closed():
             return self._fetch(buf, n) if self._pending else 0
         k = r.contiguous()
