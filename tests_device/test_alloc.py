@@ -118,7 +118,7 @@ def test_fields_and_ints():
         s = p.after(b"+QSSLSTATE:")
         out[0] = p.fields(s)
         out[1] = p.field_int(3)
-        out[2] = p.field_eq(4, b"CONNECTED")
+        out[2] = p.line.startswith(b"CONNECTED", p.offs[8])
 
     zero(run, "fields")
     tinytest.eq(out, [6, 443, True])

@@ -3,6 +3,7 @@ import pytest
 
 from qssl import at
 from qssl.at import split_fields, parse_int, parse_hex, is_ipv4
+from quecsim.hostparser import HostParser  # field_eq, field_bytes
 
 
 def split(text):
@@ -57,7 +58,7 @@ def test_is_ipv4(text, want):
 
 
 def line_parser(text, expect=None):
-    p = at.Parser()
+    p = HostParser()
     p.expect = expect
     data = text + b"\r\n"
     assert p.feed(data, 0, len(data)) == at.EV_LINE

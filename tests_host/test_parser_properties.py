@@ -10,6 +10,7 @@
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 from qssl import at
+from quecsim.hostparser import HostParser
 from streams import CASES, run, recv_header, recv_reply, parser_for
 
 SETTINGS = settings(max_examples=300, deadline=None,
@@ -31,7 +32,7 @@ def cuts(data, points):
 
 
 def fresh(line_size=64, expect=None, bare=False):
-    p = at.Parser(line_size)
+    p = HostParser(line_size)  # the library's parser, with the tests' field_eq
     p.expect = expect
     p.expect_bare = bare
     return p

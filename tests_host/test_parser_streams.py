@@ -71,7 +71,10 @@ def test_raw_without_destination_discards_and_keeps_sync():
 
 
 def test_start_raw_by_owner():
-    p = at.Parser()
+    # the emulator's parser takes a payload whose length the command gave
+    from quecsim.hostparser import HostParser
+
+    p = HostParser()
     dst = bytearray(8)
     p.set_raw_dst(dst, 0, 8)
     p.start_raw(5)

@@ -169,15 +169,6 @@ class Parser:
         self.after_raw = False
         self.slipped = 0
 
-    def start_raw(self, n):
-        """Enter RAW(n) now (the emulator uses this for data after a prompt)."""
-        self.raw_left = n
-        self.raw_len = n
-        self.raw_dropped = 0
-        self._skip_lf = False
-        self._want_trail = False
-        self.mode = M_RAW if n > 0 else M_LINE
-
     # --- input ----------------------------------------------------------------
     def feed(self, buf, i, end):
         """Consume buf[i:end] up to the first event. Returns the event; self.pos is
@@ -439,16 +430,6 @@ class Parser:
         """Field i of the last fields() as an integer, None if it is not one."""
         o = self.offs
         return parse_int(self.line, o[2 * i], o[2 * i + 1])
-
-    def field_eq(self, i, text):
-        o = self.offs
-        s = o[2 * i]
-        return o[2 * i + 1] - s == len(text) and self.line.startswith(text, s)
-
-    def field_bytes(self, i):
-        """Field i as new bytes (allocates: for cold paths only)."""
-        o = self.offs
-        return bytes(self.line[o[2 * i] : o[2 * i + 1]])
 
     def after(self, prefix):
         """Offset just past prefix and any spaces, for fields(); -1 when no match."""

@@ -17,6 +17,8 @@ import time
 
 from qssl import at
 
+from .hostparser import HostParser
+
 from . import commands_basic, commands_certs, commands_network, commands_sslcfg, commands_ssl, commands_tcp
 from . import sim as simcard
 from . import wire
@@ -104,7 +106,7 @@ class Emulator:
         self._q = queue.Queue()
         self._thread = None
         self._running = False
-        self.parser = at.Parser(line_size=LINE_SIZE)
+        self.parser = HostParser(line_size=LINE_SIZE)
         self.commands = {}
         for mod in (commands_basic, commands_network, commands_sslcfg, commands_certs, commands_ssl, commands_tcp):
             self.commands.update(mod.COMMANDS)
