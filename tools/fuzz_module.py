@@ -110,7 +110,7 @@ def ticks_diff(a, b):
     return ((a - b + _HALF) % _PERIOD) - _HALF
 
 
-_NAMES = ("ticks_ms", "sleep_ms", "ticks_add", "ticks_diff")
+_NAMES = ("ticks_ms", "sleep_ms", "ticks_add", "ticks_diff", "napper")
 
 
 def patch(clock):
@@ -126,7 +126,9 @@ def patch(clock):
 
     saved = []
     repl = {"ticks_ms": clock.ticks_ms, "sleep_ms": clock.sleep_ms, "ticks_add": ticks_add,
-            "ticks_diff": ticks_diff}
+            "ticks_diff": ticks_diff,
+            # the engine's waits nap through what compat.napper(port) gave the ring
+            "napper": lambda port: clock.sleep_ms}
     for key in sorted(sys.modules):
         m = sys.modules[key]
         if m is None or not (key == "qssl" or key.startswith("qssl.")) or key == "qssl.compat":
