@@ -42,6 +42,9 @@ s = fmx.S()
 t, parts, counts = frozen_model.estimate("fmx", (o, s), %(defaults)r, %(interned)r)
 print(t, parts["modules"], parts["names"], parts["classes"], parts["functions"], parts["instances"],
       parts["buffers"], counts["functions"], counts["instances"])
+w = frozen_model.walk("fmx", (o, s), %(defaults)r, %(interned)r)
+for b, owner in w.largest(20):
+    print(owner.replace(" ", "_"), b)
 """
 
 
@@ -64,12 +67,14 @@ def _run_sample():
                        timeout=60)
     out = r.stdout.decode()
     assert r.returncode == 0, out
-    return [int(x) for x in out.split()]
+    lines = out.splitlines()
+    owners = dict((o, int(b)) for o, b in (ln.split() for ln in lines[1:]))
+    return [int(x) for x in lines[0].split()], owners
 
 
 @needs_mp
 def test_model_of_a_small_package_matches_the_hand_count():
-    t, modules, names, classes, functions, instances, buffers, nfun, ninst = _run_sample()
+    (t, modules, names, classes, functions, instances, buffers, nfun, ninst), _ = _run_sample()
     # fmx: module 16 B; dict 16 B + table for 11 entries (__name__, __file__, __path__,
     # sub, S, X, f, g, h, C, D) -> 12 slots x 8 B = 96 B; __path__ ".frozen/fmx" a str
     # (16 B + 12 -> 16 B). fmx.sub: 16 B + 16 B + 4 slots (__name__, __file__, IOBase,
@@ -92,6 +97,21 @@ def test_model_of_a_small_package_matches_the_hand_count():
     # the bytearray: 16 B object + 40 -> 48 B of data
     assert buffers == 16 + 48
     assert t == modules + names + classes + functions + instances + buffers
+
+
+@needs_mp
+def test_model_says_who_takes_the_bytes():
+    _, owners = _run_sample()
+    # a module: its object, dict and __path__, and its defs (f 16, g 32, h 64 B)
+    assert owners["fmx"] == (16 + 16 + 96 + 32) + (16 + 32 + 64)
+    assert owners["fmx.sub"] == 16 + 16 + 32
+    # a class: its type and dict, and its methods (m 16, n 32 B)
+    assert owners["fmx.C"] == (64 + 16 + 32) + (16 + 32)
+    assert owners["fmx.sub.S"] == 80 + 16 + 16
+    # C(): the instance and all it holds (list, bound method, list, str, bytearray)
+    assert owners["C()"] == (16 + 48) + (16 + 32) + 16 + (16 + 16) + (16 + 32) + (16 + 48)
+    assert owners["S()"] == 32
+    assert owners["sys.modules_and_qstrs"] == 144 + 128
 
 
 def test_sizing_rules():

@@ -305,7 +305,7 @@ MODEL_TARGETS = (("import", "import qssl", 5 * 1024), ("modem", "+ Modem()", Non
 MODEL_CHECK = {"import": (9840, 9824), "modem": (13568, 13488), "sockets": (14720, 14912)}
 
 
-def report_model(model):
+def report_model(model, top=None):
     check = []
     for key, _, _ in MODEL_TARGETS:
         modelled, measured = MODEL_CHECK[key]
@@ -324,6 +324,10 @@ def report_model(model):
                                                    else "MISSED by %d B" % (m[0] - target)))
         _say("      %-40s %6d B (module dicts %d, module names %d, classes %d, functions %d, instances %d,"
              " buffers %d)%s" % (label, m[0], m[1], m[6], m[2], m[3], m[4], m[5], verdict))
+        if top and top.get(key) and target:
+            _say("        largest (a module: its dict and defs; a class: its type, dict and methods;"
+                 " X(): X's instances and what they hold): "
+                 + ", ".join("%s %d B" % (o.replace("qssl.", ""), b) for o, b in top[key]))
 
 
 def report_memory(r, rom):
@@ -338,7 +342,7 @@ def report_memory(r, rom):
              "load_verify_locations load and 6 SSL socket objects: %d B" % rom["heap"])
     model = rom.get("model") if rom else None
     if model:
-        report_model(model)
+        report_model(model, rom.get("model_top"))
     imp = r.get("imported")
     if imp:
         _say("    by six open SSL sockets (.mpy) qssl has made %d modules, %d classes, %d functions"
@@ -383,9 +387,11 @@ before = list(sys.modules)
 
 def model(stage, roots):
     # printed at once and dropped, so the walk's own objects are gone before the next figure
-    t, parts, counts = frozen_model.estimate("qssl", roots, DEFAULTS, INTERNED)
-    print("MODEL", stage, t,
-          *[parts[k] for k in ("modules", "classes", "functions", "instances", "buffers", "names")])
+    w = frozen_model.walk("qssl", roots, DEFAULTS, INTERNED)
+    print("MODEL", stage, w.total(),
+          *[w.parts[k] for k in ("modules", "classes", "functions", "instances", "buffers", "names")])
+    print("MODELTOP", stage, *["%%s=%%d" %% (o.replace(" ", "_"), b) for b, o in w.largest(6)])
+    w = None
 
 gc.collect(); h0 = gc.mem_alloc()
 import qssl
@@ -446,6 +452,10 @@ def bench_romfs(work, lib=None):
         elif ln.startswith("MODEL "):
             w = ln.split()
             out.setdefault("model", {})[w[1]] = tuple(int(x) for x in w[2:])
+        elif ln.startswith("MODELTOP "):
+            w = ln.split()
+            out.setdefault("model_top", {})[w[1]] = [(o.replace("_", " "), int(b))
+                                                     for o, b in (x.rsplit("=", 1) for x in w[2:])]
     return out if "heap" in out else None
 
 

@@ -116,12 +116,23 @@ class Model:
                 self.defaults[name] = (1, 0)
         self.interned = set(interned)  # module names the frozen code holds as qstrs
         self.seen = set()
+        self.owners = {}  # module, class or "Class()" (its instances) -> bytes, to steer by
         # names: the runtime qstrs of module names and sys.modules' growth
         self.parts = {"modules": 0, "classes": 0, "functions": 0, "instances": 0, "buffers": 0, "names": 0}
         self.counts = {"modules": 0, "classes": 0, "functions": 0, "instances": 0}
 
     def total(self):
         return sum(self.parts.values())
+
+    def _add(self, part, owner, n):
+        self.parts[part] += n
+        if "()" in owner:
+            owner = owner.split(".")[0]  # what an instance holds counts for its class
+        self.owners[owner] = self.owners.get(owner, 0) + n
+
+    def largest(self, n):
+        """The n owners taking the most, as (bytes, owner), largest first."""
+        return sorted([(b, o) for o, b in self.owners.items()], reverse=True)[:n]
 
     def _new(self, o):
         i = id(o)
@@ -155,7 +166,7 @@ class Model:
         # the import makes a qstr of each dotted name the frozen code does not hold, and
         # the package itself was named by the caller's code
         fresh = [n for n in names if n != self.prefix and n not in self.interned]
-        self.parts["names"] += loaded_modules_growth(len(names)) + qstrs_size(fresh)
+        self._add("names", "sys.modules and qstrs", loaded_modules_growth(len(names)) + qstrs_size(fresh))
 
     def module(self, name, mod):
         if not self._new(mod):
@@ -163,9 +174,9 @@ class Model:
         d = mod.__dict__
         self.counts["modules"] += 1
         # mp_module_context_t (base, globals, qstr table, constants: 16 B) and the dict
-        self.parts["modules"] += blocks(4 * _WORD) + dict_size(len(d))
+        self._add("modules", name, blocks(4 * _WORD) + dict_size(len(d)))
         if "__path__" in d:  # a package: its path is a str made at import
-            self.parts["modules"] += str_size(len(_FROZEN_PREFIX + name.replace(".", "/")))
+            self._add("modules", name, str_size(len(_FROZEN_PREFIX + name.replace(".", "/"))))
         for k in d:
             self._member(d[k], name + "." + k, False)
 
@@ -188,15 +199,16 @@ class Model:
                 # mp_obj_closure_t (base, fun, n_closed, one cell: 16 B) and the cell
                 # (16 B); MicroPython does not tell how many it closes over
                 size += 2 * blocks(4 * _WORD)
-            self.parts["functions"] += size
+            self._add("functions", qualname.rsplit(".", 1)[0], size)
         elif t in ("property", "staticmethod", "classmethod"):
             self.counts["functions"] += 1
-            self.parts["functions"] += 16  # property: base + 3 slots; the others base + 1
+            # property: base + 3 slots; staticmethod, classmethod: base + 1
+            self._add("functions", qualname.rsplit(".", 1)[0], 16)
             for inner in (getattr(f, "fget", None), getattr(f, "fset", None), getattr(f, "__func__", None)):
                 if inner is not None:
                     self._function(inner, qualname)
         elif t == "bound_method":
-            self.parts["instances"] += 16  # base, meth, self
+            self._add("instances", qualname, 16)  # base, meth, self
 
     def klass(self, cls, qualname):
         if not self._new(cls):
@@ -212,7 +224,7 @@ class Model:
         size = blocks(_TYPE_HEADER + _WORD * slots) + dict_size(len(d))
         if len(bases) > 1:
             size += blocks(2 * _WORD + _WORD * len(bases))  # parent is the bases tuple
-        self.parts["classes"] += size
+        self._add("classes", qualname, size)
         for b in bases:
             if self._mine(b):
                 self.klass(b, qualname)
@@ -235,29 +247,29 @@ class Model:
                 # mp_obj_array_t: base, typecode, len, items (16 B); a memoryview shares
                 # its items
                 data = 0 if t == "memoryview" else blocks(len(bytes(v)) if t == "array" else len(v))
-                self.parts["buffers"] += blocks(4 * _WORD) + data
+                self._add("buffers", qualname, blocks(4 * _WORD) + data)
         elif t == "list":
             if self._new(v):
                 # mp_obj_list_t: base, alloc, len, items (16 B); items hold at least 4
-                self.parts["instances"] += blocks(4 * _WORD) + blocks(_WORD * max(4, len(v)))
+                self._add("instances", qualname, blocks(4 * _WORD) + blocks(_WORD * max(4, len(v))))
                 for x in v:
                     self._member(x, qualname, True)
         elif t == "tuple":
             if held and v and self._new(v):
-                self.parts["instances"] += blocks(2 * _WORD + _WORD * len(v))
+                self._add("instances", qualname, blocks(2 * _WORD + _WORD * len(v)))
                 for x in v:
                     self._member(x, qualname, True)
         elif t == "dict":
             if self._new(v):
-                self.parts["instances"] += dict_size(len(v))
+                self._add("instances", qualname, dict_size(len(v)))
                 for x in v.values():
                     self._member(x, qualname, True)
         elif t in ("str", "bytes"):
             if held and len(v) and self._new(v):
-                self.parts["instances"] += str_size(len(v))
+                self._add("instances", qualname, str_size(len(v)))
         elif t == "float":
             if held and self._new(v):
-                self.parts["instances"] += 16
+                self._add("instances", qualname, 16)
         elif t != "module" and not isinstance(v, (int, bool)) and v is not None:
             cls = type(v)
             if self._mine(cls):
@@ -280,18 +292,25 @@ class Model:
             size += blocks(4 * _WORD)
             if getattr(obj, "args", ()):
                 size += blocks(2 * _WORD + _WORD * len(obj.args))
-        self.parts["instances"] += size
+        qualname = cls.__name__ + "()"
+        self._add("instances", qualname, size)
         for k in d:
             self._member(d[k], qualname + "." + k, True)
+
+
+def walk(prefix, roots=(), defaults=(), interned=()):
+    """The Model of the package's loaded modules and the given instances."""
+    m = Model(prefix, defaults, interned)
+    m.modules()
+    for r in roots:
+        m.instance(r)
+    return m
 
 
 def estimate(prefix, roots=(), defaults=(), interned=()):
     """(total bytes, parts, counts) for the package's loaded modules and the given
     instances."""
-    m = Model(prefix, defaults, interned)
-    m.modules()
-    for r in roots:
-        m.instance(r)
+    m = walk(prefix, roots, defaults, interned)
     return m.total(), m.parts, m.counts
 
 
