@@ -330,8 +330,8 @@ def report_model(model, top=None):
             continue
         verdict = ""
         if target:
-            verdict = " | target <= %d B: %s" % (target, "ok" if m[0] * 1.05 <= target else
-                                                  ("ok by the model, not with a 5 %% margin" if m[0] <= target
+            verdict = " | target <= %d B: %s" % (target, "ok" if m[0] * 1.02 <= target else
+                                                  ("ok by the model, not with a 2 %% margin" if m[0] <= target
                                                    else "MISSED by %d B" % (m[0] - target)))
         _say("      %-40s %6d B (module dicts %d, module names %d, classes %d, functions %d, instances %d,"
              " buffers %d)%s" % (label, m[0], m[1], m[6], m[2], m[3], m[4], m[5], verdict))
