@@ -196,7 +196,7 @@ def test_short_payload_timeout_then_resync(chunk):
     with pytest.raises(OSError) as ex:
         e.run(60, b"+QSSLRECV:")
     assert ex.value.errno == errno.ETIMEDOUT
-    assert e.p.mode == at.M_LINE
+    assert e.p.mode == at._M_LINE
     assert e.unsure
     assert e.command(b"AT", 1000) == at.K_OK
     assert port.lines == [b"AT+QSSLRECV=0,1,512", b"", b"AT+CMEE?", b"AT"]

@@ -90,11 +90,11 @@ def test_unquoted_urc_spelling():
 
 
 @pytest.mark.parametrize("line, group", [
-    (b"OK", at.G_FINAL), (b"SEND FAIL", at.G_FINAL), (b"+CME ERROR: 10", at.G_FINAL),
-    (b"1, CLOSE OK", at.G_FINAL), (b"1, CONNECT OK", at.G_LATE), (b"2, CONNECT FAIL", at.G_LATE),
-    (b"0, ALREADY CONNECT", at.G_LATE), (b'+QSSLURC: "recv",0,1', at.G_URC), (b"RDY", at.G_URC),
-    (b"Call Ready", at.G_URC), (b"3, CLOSED", at.G_URC), (b"AT+QSSLSTATE", at.G_ECHO),
-    (b"garbage", at.G_UNKNOWN), (b"+QSSLSTATE: 1", at.G_RESPONSE),
+    (b"OK", at._G_FINAL), (b"SEND FAIL", at._G_FINAL), (b"+CME ERROR: 10", at._G_FINAL),
+    (b"1, CLOSE OK", at._G_FINAL), (b"1, CONNECT OK", at._G_LATE), (b"2, CONNECT FAIL", at._G_LATE),
+    (b"0, ALREADY CONNECT", at._G_LATE), (b'+QSSLURC: "recv",0,1', at._G_URC), (b"RDY", at._G_URC),
+    (b"Call Ready", at._G_URC), (b"3, CLOSED", at._G_URC), (b"AT+QSSLSTATE", at._G_ECHO),
+    (b"garbage", at._G_UNKNOWN), (b"+QSSLSTATE: 1", at._G_RESPONSE),
 ])
 def test_groups(line, group):
     p = at.Parser()
@@ -102,3 +102,16 @@ def test_groups(line, group):
     data = b"\r\n" + line + b"\r\n"
     assert p.feed(data, 0, len(data)) == at.EV_LINE
     assert p.group == group
+
+
+def test_kind_tables_are_the_kind_constants():
+    # at.py writes these tables as bytes literals (so they can be consts, kept out of the
+    # module's dict on a board): they must hold the K_* values they name.
+    assert at._FIN_K == bytes((at.K_OK, at.K_ERROR, at.K_SEND_OK, at.K_SEND_FAIL, at.K_CLOSE_OK,
+                               at.K_DEACT_OK, at.K_CONNECT, at.K_CONNECT_OK, at.K_CONNECT_FAIL,
+                               at.K_ALREADY, at._K_NO_CARRIER))
+    assert at._URC_K == bytes((at.K_URC_RECV, at.K_URC_CLOSED, at.K_URC_RECV, at.K_URC_CLOSED, at.K_URC_OPEN,
+                               at.K_URC_QIRDI, at.K_URC_PDP_DEACT) + (at._K_URC_OTHER,) * 4)
+    assert at._URCX_K == bytes((at.K_URC_RDY, at.K_URC_CALL_READY, at.K_URC_SMS_READY, at._K_URC_LINK_CLOSED))
+    assert len(at._FIN_P) == len(at._FIN_K) and len(at._URC_P) == len(at._URC_K)
+    assert len(at._URCX_P) == len(at._URCX_K)

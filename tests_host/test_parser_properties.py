@@ -64,7 +64,7 @@ def test_random_bytes_never_raise(data, line_size, bare, step):
         stop = min(len(data), i + step)
         while i < stop:
             ev = p.feed(data, i, stop)
-            assert p.pos > i or ev != at.EV_NONE or p.pos == stop
+            assert p.pos > i or ev != at._EV_NONE or p.pos == stop
             i = p.pos
             if ev == at.EV_LINE:
                 assert 0 < p.n <= line_size
@@ -110,7 +110,7 @@ def test_garbage_with_headers_resyncs_after_announced_length(garbage, step):
     run(p, garbage + b"\r\n", [step], 32)
     if p.mode == at.M_RAW:
         run(p, b"\x00" * p.raw_left, [0], 32)
-    assert p.mode == at.M_LINE
+    assert p.mode == at._M_LINE
     evs = run(p, b"\r\nOK\r\n", [step], 32)
     assert evs[-1] == (at.EV_LINE, at.K_OK, b"OK", -1, None)
 
@@ -147,4 +147,4 @@ def test_header_then_zero_length_is_line_mode():
     p = fresh(64, b"+QSSLRECV:")
     evs = run(p, recv_header(0) + b"\r\nOK\r\n", [1], 16)
     assert [e[1] for e in evs] == [at.K_UNKNOWN, at.K_OK]
-    assert p.torn == 1 and p.mode == at.M_LINE
+    assert p.torn == 1 and p.mode == at._M_LINE

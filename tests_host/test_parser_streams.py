@@ -82,7 +82,7 @@ def test_start_raw_by_owner():
     assert bytes(dst[:5]) == b"ab\r\nc" and p.pos == 5
     assert p.feed(b"ab\r\ncOK\r\n", 5, 9) == at.EV_LINE and p.kind == at.K_OK
     p.start_raw(0)
-    assert p.mode == at.M_LINE
+    assert p.mode == at._M_LINE
 
 
 def test_reset_drops_half_line_and_raw():
@@ -99,7 +99,7 @@ def test_empty_feed_is_a_no_op():
     dst = bytearray(8)
     assert p.feed(head, 0, len(head)) == at.EV_LINE
     p.set_raw_dst(dst, 0, 8)
-    assert p.feed(head, len(head), len(head)) == at.EV_NONE
+    assert p.feed(head, len(head), len(head)) == at._EV_NONE
     rest = b"\nabc\r\nOK\r\n"
     assert p.feed(rest, 0, len(rest)) == at.EV_RAW
     assert bytes(dst[: p.raw_pos]) == b"abc"

@@ -47,6 +47,11 @@ def imports(name):
             parts = node.module.split(".")
             if len(parts) > 1:
                 out.add(parts[1])
+        elif isinstance(node, ast.Import):  # import qssl.at as at (the library's own form)
+            for a in node.names:
+                parts = a.name.split(".")
+                if parts[0] == "qssl" and len(parts) > 1:
+                    out.add(parts[1])
     return sorted(out)
 
 

@@ -4,7 +4,7 @@
 # version, cipher and verify constants, with the first modem.ssl_context()), and what a
 # program may never use (plain TCP, transparent mode, the socket pool, the checksum, and
 # the exception classes until the first error).
-from .modem import Modem
+from qssl.modem import Modem
 
 __version__ = "0.1.0"
 
@@ -14,31 +14,31 @@ def __getattr__(name):
     # lacks it, import from the submodule: from qssl.tcp import TCPSocket.
     if name == "SSLContext" or name.startswith("TLS") or name.startswith("ALL_") or name.startswith("CERT_") \
             or name == "SSLv3":
-        from . import context
+        import qssl.context as context
 
         v = getattr(context, name)  # AttributeError for a name context does not have
     elif name == "ATError" or name == "PDPError" or name == "Error":
         # loaded with the first error (the engine, bring-up and certs import it only then)
-        from . import errors
+        import qssl.errors as errors
 
         v = getattr(errors, name)
     elif name == "SSLSocket":
-        from .socket import SSLSocket as v
+        from qssl.socket import SSLSocket as v
     elif name == "TCPSocket":
-        from .tcp import TCPSocket as v
+        from qssl.tcp import TCPSocket as v
     elif name == "TransparentSocket":
-        from .transparent import TransparentSocket as v
+        from qssl.transparent import TransparentSocket as v
     elif name == "checksum":
-        from .certs import checksum as v
+        from qssl.certs import checksum as v
     elif name == "SocketPool":
-        from .pool import SocketPool as v
+        from qssl.pool import SocketPool as v
     elif name == "AF_INET":
-        from .pool import AF_INET as v
+        from qssl.pool import AF_INET as v
     elif name == "SOCK_STREAM":
-        from .pool import SOCK_STREAM as v
+        from qssl.pool import SOCK_STREAM as v
     else:
-        # A submodule not loaded yet: MicroPython's "from . import certs" and
-        # "from qssl import aio" come through here.
+        # A submodule not loaded yet: a program's "from qssl import aio" comes through
+        # here on MicroPython.
         import sys
 
         try:

@@ -5,10 +5,10 @@
 # prefix -> URC table -> unknown. RAW(n) is entered only after a header gave a length
 # (+QSSLRECV:, +QSSLRCV:, +QIRD:) or when the owner asks for it; it counts bytes and
 # never looks for delimiters. Nothing here allocates per byte, per line or per URC.
-from .compat import const, EIO
+from qssl.compat import const, EIO
 
 # Events returned by Parser.feed()
-EV_NONE = const(0)  # all input consumed, nothing complete yet
+_EV_NONE = const(0)  # all input consumed, nothing complete yet
 EV_LINE = const(1)  # a line is in line[0:n], its kind in .kind
 EV_PROMPT = const(2)  # "> " seen at the start of a line
 EV_RAW = const(3)  # a RAW(n) payload has been fully consumed
@@ -27,7 +27,7 @@ K_CONNECT = const(8)
 K_CONNECT_OK = const(9)
 K_CONNECT_FAIL = const(10)
 K_ALREADY = const(11)
-K_NO_CARRIER = const(12)
+_K_NO_CARRIER = const(12)
 K_PROMPT = const(18)  # set by the engine when "> " ends a command's first half
 K_REBOOT = const(19)  # set by the engine when RDY ends a command (the module restarted)
 # The running command's response lines:
@@ -48,19 +48,19 @@ K_ECHO = const(50)  # an echoed command line
 K_UNKNOWN = const(60)
 
 # Groups (Parser.group)
-G_FINAL = const(1)
-G_RESPONSE = const(2)
-G_URC = const(3)
-G_LATE = const(4)  # "<i>, CONNECT OK" / "<i>, CONNECT FAIL" / "<i>, ALREADY CONNECT": AT+QIOPEN's late result
-G_ECHO = const(5)
-G_UNKNOWN = const(6)
+_G_FINAL = const(1)
+_G_RESPONSE = const(2)
+_G_URC = const(3)
+_G_LATE = const(4)  # "<i>, CONNECT OK" / "<i>, CONNECT FAIL" / "<i>, ALREADY CONNECT": AT+QIOPEN's late result
+_G_ECHO = const(5)
+_G_UNKNOWN = const(6)
 
 # Parser modes
-M_LINE = const(0)
+_M_LINE = const(0)
 M_RAW = const(1)
 M_DATA = const(2)  # transparent data mode: the owner reads the ring itself
 
-MAX_FIELDS = const(16)
+_MAX_FIELDS = const(16)
 # Numbers in module lines stay below 2**28, so they are small ints on every board.
 _MAX_DIGITS = const(8)
 _MAX_HEX = const(7)
@@ -71,9 +71,10 @@ BARE = b"<bare>"
 
 
 # Tables are data: parallel tuples of patterns and kinds, walked by index so the
-# walking functions keep small frames (see _exact). Finals match exactly, also after
-# an "<i>, " prefix.
-_FIN_P = (
+# walking functions keep small frames (see _exact). As private consts they stay out of the
+# module's dict (constant tuples and bytes live in flash). Finals match exactly, also
+# after an "<i>, " prefix.
+_FIN_P = const((
     b"OK",
     b"ERROR",
     b"SEND OK",
@@ -85,11 +86,12 @@ _FIN_P = (
     b"CONNECT FAIL",
     b"ALREADY CONNECT",
     b"NO CARRIER",
-)
-_FIN_K = bytes((K_OK, K_ERROR, K_SEND_OK, K_SEND_FAIL, K_CLOSE_OK, K_DEACT_OK, K_CONNECT,
-                K_CONNECT_OK, K_CONNECT_FAIL, K_ALREADY, K_NO_CARRIER))
+))
+# (K_OK, K_ERROR, K_SEND_OK, K_SEND_FAIL, K_CLOSE_OK, K_DEACT_OK, K_CONNECT, K_CONNECT_OK,
+#  K_CONNECT_FAIL, K_ALREADY, _K_NO_CARRIER), as a literal so that it can be a const
+_FIN_K = const(b"\x01\x02\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c")
 # URCs matched by prefix
-_URC_P = (
+_URC_P = const((
     b'+QSSLURC: "recv",',
     b'+QSSLURC: "closed",',
     b"+QSSLURC: recv,",
@@ -101,15 +103,16 @@ _URC_P = (
     b"+CFUN: ",
     b"+CGREG: ",
     b"+CREG: ",
-)
-_URC_K = bytes((K_URC_RECV, K_URC_CLOSED, K_URC_RECV, K_URC_CLOSED, K_URC_OPEN, K_URC_QIRDI,
-                K_URC_PDP_DEACT, _K_URC_OTHER, _K_URC_OTHER, _K_URC_OTHER, _K_URC_OTHER))
+))
+# (K_URC_RECV, K_URC_CLOSED, K_URC_RECV, K_URC_CLOSED, K_URC_OPEN, K_URC_QIRDI,
+#  K_URC_PDP_DEACT, then _K_URC_OTHER four times)
+_URC_K = const(b"\x1e\x1f\x1e\x1f\x20\x21\x23\x28\x28\x28\x28")
 # URCs matched exactly; "CLOSED" after "<i>, " is K_URC_TCP_CLOSED instead
-_URCX_P = (b"RDY", b"Call Ready", b"SMS Ready", b"CLOSED")
-_URCX_K = bytes((K_URC_RDY, K_URC_CALL_READY, K_URC_SMS_READY, _K_URC_LINK_CLOSED))
-_ERR_P = (b"+CME ERROR:", b"+CMS ERROR:")
+_URCX_P = const((b"RDY", b"Call Ready", b"SMS Ready", b"CLOSED"))
+_URCX_K = const(b"\x24\x25\x26\x27")  # (K_URC_RDY, K_URC_CALL_READY, K_URC_SMS_READY, _K_URC_LINK_CLOSED)
+_ERR_P = const((b"+CME ERROR:", b"+CMS ERROR:"))
 # Headers that announce a payload of <last field> bytes.
-_RAW_P = (b"+QSSLRECV:", b"+QSSLRCV:", b"+QIRD:")
+_RAW_P = const((b"+QSSLRECV:", b"+QSSLRCV:", b"+QIRD:"))
 
 
 # MicroPython keeps a call frame on the C stack only while locals plus value stack fit
@@ -125,7 +128,7 @@ class Parser:
         self.index = -1  # the <i> of "<i>, CONNECT OK" and friends, else -1
         self.body = 0  # offset in line[] where the text after "<i>, " starts
         self.code = 0  # +CME ERROR code
-        self.mode = M_LINE
+        self.mode = _M_LINE
         self.expect = None  # type: bytes | None  # prefix of the running command's response lines
         self.expect_bare = False  # running command answers with unprefixed lines
         self._drop = False  # inside an over-long line
@@ -148,14 +151,14 @@ class Parser:
         self.overflows = 0
         self.noise = 0
         # Field offsets of the last fields() on line[]
-        self.offs = [0] * (2 * MAX_FIELDS)
+        self.offs = [0] * (2 * _MAX_FIELDS)
 
     # --- owner controls -------------------------------------------------------
     def reset(self):
         """Back to LINE at a line start (after a timeout or a mode switch)."""
         self.n = 0
         self._handed = False
-        self.mode = M_LINE
+        self.mode = _M_LINE
         self.raw_left = 0
         self._drop = False
         self._trail = 0
@@ -173,14 +176,14 @@ class Parser:
     def feed(self, buf, i, end):
         """Consume buf[i:end] up to the first event. Returns the event; self.pos is
         the index after the last byte consumed."""
-        if self.mode == M_LINE:
+        if self.mode == _M_LINE:
             if self._trail:  # here, not in _feed_line: its frame must stay small enough for the stack
                 i = self._eat_trail(buf, i, end)
             return self._feed_line(buf, i, end)
         if self.mode == M_RAW:
             return self._feed_raw(buf, i, end)
         self.pos = i
-        return EV_NONE
+        return _EV_NONE
 
     def _feed_line(self, buf, i, end):
         line = self.line
@@ -232,7 +235,7 @@ class Parser:
                     return EV_PROMPT
         self.n = n
         self.pos = i
-        return EV_NONE
+        return _EV_NONE
 
     def _eat_trail(self, buf, i, end):
         # A read's payload is followed by CR LF before its OK. Any other byte there means
@@ -274,8 +277,8 @@ class Parser:
         self.raw_pos = p
         self.pos = end
         if self.raw_left:
-            return EV_NONE
-        self.mode = M_LINE
+            return _EV_NONE
+        self.mode = _M_LINE
         self.n = 0
         self._handed = False
         self.after_raw = True
@@ -288,15 +291,15 @@ class Parser:
         self._kind()
         k = self.kind
         if k == K_RESPONSE:
-            self.group = G_RESPONSE
+            self.group = _G_RESPONSE
         elif k == K_ECHO:
-            self.group = G_ECHO
+            self.group = _G_ECHO
         elif k == K_UNKNOWN:
-            self.group = G_UNKNOWN
+            self.group = _G_UNKNOWN
         elif k < K_RESPONSE:
-            self.group = G_LATE if self.index >= 0 and K_CONNECT_OK <= k <= K_ALREADY else G_FINAL
+            self.group = _G_LATE if self.index >= 0 and K_CONNECT_OK <= k <= K_ALREADY else _G_FINAL
         else:
-            self.group = G_URC
+            self.group = _G_URC
 
     def _kind(self):
         line = self.line

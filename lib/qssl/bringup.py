@@ -2,11 +2,11 @@
 # PDP context with its failure diagnosis (chapter 4), leftover sockets, status and
 # recovery. Modem methods call in here: a program holds these functions in RAM only
 # from its first start(), and a frozen build keeps their code in flash.
-from .compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, clamp_ms, ETIMEDOUT, EACCES, ENOENT, EIO
-from .engine import F_DEACT, F_CLOSE
-from .slots import NSOCK, DEAD_PDP, DEAD_REBOOT
-from . import at
-from . import check
+from qssl.compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, clamp_ms, ETIMEDOUT, EACCES, ENOENT, EIO
+from qssl.engine import F_DEACT, F_CLOSE
+from qssl.slots import NSOCK, DEAD_PDP, DEAD_REBOOT
+import qssl.at as at
+import qssl.check as check
 
 _POWER_OFF_MS = const(1500)  # off long enough for the module to lose its state
 
@@ -20,7 +20,7 @@ def _left(deadline, longest):
 
 
 def _pdp_error(step, text):
-    from .errors import PDPError  # loaded only when attach() fails
+    from qssl.errors import PDPError  # loaded only when attach() fails
 
     return PDPError(step, text)
 

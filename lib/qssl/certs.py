@@ -1,9 +1,9 @@
 # The module's certificate store: AT+QSECWRITE / QSECREAD / QSECDEL, with the names
 # and size limits of the application note checked before anything is sent.
-from .compat import const, EINVAL, EIO, ENOENT
-from .engine import F_CONNECT
-from . import at
-from . import check
+from qssl.compat import const, EINVAL, EIO, ENOENT
+from qssl.engine import F_CONNECT
+import qssl.at as at
+import qssl.check as check
 
 _RAM_MAX = const(32768)
 _NVRAM_MAX = const(2017)

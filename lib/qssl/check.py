@@ -1,7 +1,7 @@
 # Everything a caller puts into a command line is checked here, before a byte is
 # written and before a socket index is claimed: a CR, LF, quote or control byte in a
 # string would end the command or start another one (AT injection).
-from .compat import EINVAL
+from qssl.compat import EINVAL
 
 
 def text(value, what, maxlen=255):

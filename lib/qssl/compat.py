@@ -100,7 +100,7 @@ def uart_port(uart):
             return uart
         except (TypeError, ValueError, OSError):
             pass
-    from .uart import PortAdapter  # only for UARTs of another shape: loaded then
+    from qssl.uart import PortAdapter  # only for UARTs of another shape: loaded then
 
     return PortAdapter(uart)
 

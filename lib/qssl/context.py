@@ -2,10 +2,10 @@
 # Settings are kept here and sent before the next connect (or by apply()); query()
 # reads back what the module holds. Before every connect, ensure() reads them back and
 # repairs what a restart (seen or not) took away: never weaker than asked.
-from .compat import const, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOTCONN, ETIMEDOUT
-from . import at
-from . import check
-from .socket import SSLSocket
+from qssl.compat import const, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOTCONN, ETIMEDOUT
+import qssl.at as at
+import qssl.check as check
+from qssl.socket import SSLSocket
 
 # transparent.py and certs.py load on first use (RAM on small boards).
 
@@ -55,14 +55,14 @@ class SSLContext:
     def load_verify_locations(self, cafile=None, capath=None, cadata=None):
         """Upload the CA certificate (PEM text or bytes) and use it for server
         authentication. cafile may name a module file already there ("RAM:x"/"NVRAM:CA0")."""
-        from . import certs
+        import qssl.certs as certs
 
         certs.load_ca(self, cafile, cadata)
 
     def load_cert_chain(self, certdata, keydata=None, certfile=None, keyfile=None):
         """Upload the client certificate and key (PEM) for client authentication.
         certfile/keyfile may name module files already there instead."""
-        from . import certs
+        import qssl.certs as certs
 
         certs.load_chain(self, certdata, keydata, certfile, keyfile)
 
@@ -76,7 +76,7 @@ class SSLContext:
 
     def transparent(self):
         """A TransparentSocket: connect() opens in transparent mode (data mode)."""
-        from .transparent import TransparentSocket
+        from qssl.transparent import TransparentSocket
 
         return TransparentSocket(self)
 
@@ -168,7 +168,7 @@ class SSLContext:
         if have == self._settings():
             return
         if self.cafile or self.certfile or self.keyfile:
-            from . import certs
+            import qssl.certs as certs
 
             certs.restore(self)  # files a restart took away, uploaded again
         self._send(have, timeout_ms - ticks_diff(ticks_ms(), t0))
@@ -182,7 +182,7 @@ class SSLContext:
 
     def explain_failure(self, host, port, timeout_ms):
         """The OSError for a failed open to (host, port), saying why: name, TCP or TLS."""
-        from .diagnose import open_failure
+        from qssl.diagnose import open_failure
 
         return open_failure(self, host, port, timeout_ms)
 

@@ -3,8 +3,8 @@
 # TCP reach the port (AT+QIOPEN), and if both do, TLS itself failed: the CA, the
 # certificate dates against the module clock (AT+CCLK?), or the suites. Loaded only
 # when an open fails and ctx.diagnose is on.
-from .compat import ECONNABORTED, ETIMEDOUT
-from . import at
+from qssl.compat import ECONNABORTED, ETIMEDOUT
+import qssl.at as at
 
 
 def open_failure(ctx, host, port, timeout_ms):
@@ -20,7 +20,7 @@ def open_failure(ctx, host, port, timeout_ms):
 def _why(m, ctx, host, port, timeout_ms):
     if not at.is_ipv4(host.encode(), 0, len(host)) and not _resolves(m, host, timeout_ms):
         return "name not resolved (AT+QIDNSGIP found no address for %s)" % host
-    from .tcp import TCPSocket
+    from qssl.tcp import TCPSocket
 
     t = TCPSocket(m)
     t.settimeout(timeout_ms / 1000)
@@ -45,7 +45,7 @@ def _resolves(m, host, timeout_ms):
     if e.run(timeout_ms) != at.K_OK:
         return False
     # The address follows the OK as a bare line, or ERROR.
-    from .bringup import bare_ips
+    from qssl.bringup import bare_ips
 
     ips = []
     try:

@@ -6,9 +6,9 @@
 #
 # Frames here are kept small (few locals, calls with few arguments) because MicroPython
 # takes a call frame from the heap once it exceeds 11 words; see at.py.
-from .compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, uart_port, clamp_ms, ETIMEDOUT, EINVAL, ECONNRESET, EIO
-from .ring import Ring
-from . import at
+from qssl.compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, uart_port, clamp_ms, ETIMEDOUT, EINVAL, ECONNRESET, EIO
+from qssl.ring import Ring
+import qssl.at as at
 
 _CMD_SIZE = const(320)  # AT+QSSLOPEN with a 255-byte host name still fits
 _SYNC_MS = const(4000)  # longest resync when the caller gives no deadline
@@ -32,6 +32,14 @@ F_CLOSE = const(0x4C)  # K_CLOSE_OK | _F_ERR
 F_DEACT = const(0x8C)  # K_DEACT_OK | _F_ERR
 F_CONNECT = const(0x110C)  # K_CONNECT, K_NO_CARRIER | _F_ERR
 _F_REBOOT = const(0x80000)  # K_REBOOT, accepted by every command
+# The parser's line groups (at._G_*), private in both modules so that neither dict holds
+# them; tests_host/test_engine_finals.py checks they agree.
+_G_FINAL = const(1)
+_G_RESPONSE = const(2)
+_G_URC = const(3)
+_G_LATE = const(4)
+_G_ECHO = const(5)
+_G_UNKNOWN = const(6)
 
 
 class Engine:
@@ -324,7 +332,7 @@ class Engine:
             # Echo came back while it was off: the module restarted (no RDY seen), and
             # that, not the command, is why it was refused.
             raise OSError(ECONNRESET, "the module restarted (its echo is back) during " + self.command_text())
-        from .errors import ATError  # loaded with the first refusal: a happy path never needs it
+        from qssl.errors import ATError  # loaded with the first refusal: a happy path never needs it
 
         raise ATError(bytes(self.cmd[: self.cmdlen]), self.p.code if kind == at.K_CME else -1, errno)
 
@@ -471,17 +479,17 @@ class Engine:
             if self.debug is not None:
                 self._log(b"<< ", p.line, p.n)
             g = p.group
-            if g == at.G_FINAL:
+            if g == _G_FINAL:
                 self._final(p.kind)
-            elif g == at.G_RESPONSE:
+            elif g == _G_RESPONSE:
                 self.got_line = True
                 if self.on_line is not None:
                     self.on_line(p)
-            elif g == at.G_URC or g == at.G_LATE:
+            elif g == _G_URC or g == _G_LATE:
                 self._urc(p.kind)
-            elif g == at.G_ECHO and self.echo_off:
+            elif g == _G_ECHO and self.echo_off:
                 self.echoes += 1
-            elif g == at.G_UNKNOWN:
+            elif g == _G_UNKNOWN:
                 self._unknown(p)
         elif ev == at.EV_PROMPT:
             self._final(at.K_PROMPT)

@@ -1,5 +1,5 @@
 # The library's exceptions. Everything is an OSError with an errno, as sockets are.
-from .compat import EIO, ENETDOWN
+from qssl.compat import EIO, ENETDOWN
 
 # +CME ERROR codes users meet, in words (3GPP TS 27.007 9.2 and the module's own): one
 # string rather than a table of tuples, so importing it creates no objects.

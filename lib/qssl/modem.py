@@ -5,11 +5,11 @@
 # sockets) in context.py: each loads on its first call, so `import qssl` and Modem() hold
 # none of them in RAM. Sockets are made here and by contexts; they ask prepare_connect()
 # before they open, and never import this module.
-from .compat import EINVAL, ENOTCONN, EIO
-from .engine import Engine
-from .slots import Slots, NSOCK, DEAD_PEER, DEAD_PDP, DEAD_REBOOT
-from . import at
-from . import check
+from qssl.compat import EINVAL, ENOTCONN, EIO
+from qssl.engine import Engine
+import qssl.slots as slots  # one global for the slot table and its constants (issue 11)
+import qssl.at as at
+import qssl.check as check
 
 
 class Modem:
@@ -23,7 +23,7 @@ class Modem:
         away before the next connect."""
         self.eng = Engine(uart, rxbuf=rxbuf, debug=debug)
         self.eng.on_urc = self._on_urc  # pyright: ignore[reportAttributeAccessIssue]
-        self.slots = Slots()
+        self.slots = slots.Slots()
         self.eng.on_lost = self.slots.mark_dead  # pyright: ignore[reportAttributeAccessIssue]  # (i): DEAD_LOST
         self.power = power
         self.auto_recover = recover
@@ -34,7 +34,7 @@ class Modem:
         self.pdp_lost = 0  # +PDP DEACT seen
         self.recoveries = 0
         self.power_cycles = 0
-        self._contexts = [None] * NSOCK  # type: list  # SSLContext or None, made by ssl_context()
+        self._contexts = [None] * slots.NSOCK  # type: list  # SSLContext or None, made by ssl_context()
         self._lines = []  # type: list
         self._pin = None
         self._apn = None  # (apn, user, password) of the last attach(), for recovery
@@ -53,9 +53,9 @@ class Modem:
             s.set_ready(p.field_int(2))
         elif k == at.K_URC_CLOSED:
             p.fields(p.after(b"+QSSLURC:"))
-            s.mark_dead(p.field_int(1), DEAD_PEER)
+            s.mark_dead(p.field_int(1), slots.DEAD_PEER)
         elif k == at.K_URC_TCP_CLOSED:
-            s.mark_dead(p.index, DEAD_PEER)
+            s.mark_dead(p.index, slots.DEAD_PEER)
         elif k == at.K_URC_OPEN or k == at.K_CONNECT_OK or k == at.K_CONNECT_FAIL or k == at.K_ALREADY:
             if k == at.K_URC_OPEN:
                 p.fields(p.after(b"+QSSLOPEN:"))
@@ -68,14 +68,14 @@ class Modem:
             s.set_opened(i, code)
             # A late success for an index nobody holds any more (its connect timed out):
             # the module keeps that connection, so the index is not free.
-            if code == 0 and i is not None and 0 <= i < NSOCK and s.owner[i] is None:
+            if code == 0 and i is not None and 0 <= i < slots.NSOCK and s.owner[i] is None:
                 s.foreign[i] = 1
         elif k == at.K_URC_PDP_DEACT:
             self.pdp_lost += 1
-            self._lost(DEAD_PDP)
+            self._lost(slots.DEAD_PDP)
         elif k == at.K_URC_RDY and self.started:
             self.restarts += 1
-            self._lost(DEAD_REBOOT)
+            self._lost(slots.DEAD_REBOOT)
 
     def _lost(self, why):
         self.ip = None
@@ -87,26 +87,26 @@ class Modem:
         """Sync with AT, echo off, numeric errors, the SIM ready (its PIN entered when
         it asks and pin is given), and sockets left open in the module by an earlier
         run of the program closed."""
-        from . import bringup
+        import qssl.bringup as bringup
 
         bringup.start(self, pin, timeout_ms)
 
     def attach(self, apn="CMNET", user="", password="", timeout_ms=150000):
         """Wait for registration, bring the PDP context up and return the local IP. On
         failure PDPError names the step (chapter 4 checks after a refused AT+QIACT)."""
-        from . import bringup
+        import qssl.bringup as bringup
 
         return bringup.attach(self, apn, user, password, timeout_ms)
 
     def detach(self, timeout_ms=40000):
         """Deactivate the PDP context (AT+QIDEACT); every socket dies."""
-        from . import bringup
+        import qssl.bringup as bringup
 
         bringup.detach(self, timeout_ms)
 
     def status(self, timeout_ms=5000):
         """AT+QSSLSTATE: (state, [(index, type, ip, port, status, is_ssl), ...])."""
-        from . import bringup
+        import qssl.bringup as bringup
 
         return bringup.status(self, timeout_ms)
 
@@ -115,7 +115,7 @@ class Modem:
         `power` when it does not answer), echo off, SIM PIN, registration, the PDP
         context with the last APN; contexts are re-checked at their next connect.
         Sockets that were open stay failed, each with its cause."""
-        from . import bringup
+        import qssl.bringup as bringup
 
         bringup.recover(self, timeout_ms)
 
@@ -177,7 +177,7 @@ class Modem:
         if any(self.slots.foreign):
             # Indexes the module holds for nobody (a connect abandoned at its deadline, a
             # program before an MCU reset): closed now, so nothing stays open unseen.
-            from . import bringup
+            import qssl.bringup as bringup
 
             bringup.close_foreign(self, timeout_ms)
 
@@ -210,43 +210,43 @@ class Modem:
 
     def signal(self):
         """(rssi_dbm, ber) from AT+CSQ; each None where the module does not know it."""
-        from . import netif
+        import qssl.netif as netif
 
         return netif.signal(self)
 
     def info(self):
         """{"imei", "iccid", "model", "revision"} read from the module (AT+GSN, AT+QCCID,
         AT+GMM, AT+GMR)."""
-        from . import netif
+        import qssl.netif as netif
 
         return netif.info(self)
 
     # --- sockets, contexts, module-wide settings -----------------------------------------------
     def ssl_context(self, index=0):
         """The qssl.SSLContext for ctxindex 0..5 (one object per index)."""
-        check.integer(index, "ctxindex", 0, NSOCK - 1)
+        check.integer(index, "ctxindex", 0, slots.NSOCK - 1)
         if self._contexts[index] is None:
-            from .context import SSLContext  # the socket layer loads with the first context
+            from qssl.context import SSLContext  # the socket layer loads with the first context
 
             self._contexts[index] = SSLContext(self, index)
         return self._contexts[index]
 
     def tcp_socket(self):
         """A plain TCP socket beside the SSL ones (chapter 1.3)."""
-        from .tcp import TCPSocket
+        from qssl.tcp import TCPSocket
 
         return TCPSocket(self)
 
     def set_global(self, name, value):
         """Module-wide AT+QSSLCFG settings: "ignorertc", "https", "httpsctxi",
         "smtpstyle", "smtpsctxi"."""
-        from . import netif
+        import qssl.netif as netif
 
         netif.set_global(self, name, value)
 
     def get_global(self, name):
         """A module-wide AT+QSSLCFG setting as the module reports it (int)."""
-        from . import netif
+        import qssl.netif as netif
 
         return netif.get_global(self, name)
 
@@ -255,19 +255,19 @@ class Modem:
         """Upload data (bytes, or str as UTF-8) as "RAM:<file>" or "NVRAM:CA0|CC0|CK0",
         deleting an old file of that name first; the size and checksum the module reports
         are checked. Returns the checksum."""
-        from . import certs
+        import qssl.certs as certs
 
         return certs.write(self, name, data, timeout_s)
 
     def cert_read(self, name):
         """(good, checksum) from AT+QSECREAD; OSError(ENOENT) when there is no such file."""
-        from . import certs
+        import qssl.certs as certs
 
         return certs.read(self, name)
 
     def cert_delete(self, name):
         """Delete a certificate or key (AT+QSECDEL); OSError(ENOENT) when there is none."""
-        from . import certs
+        import qssl.certs as certs
 
         return certs.delete(self, name)
 

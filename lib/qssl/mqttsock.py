@@ -20,8 +20,8 @@
 # silently surfaces as an error instead of a hang.
 import binascii
 
-from .compat import IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff
-from .compat import EAGAIN, EINVAL, ETIMEDOUT, ECONNABORTED, ENOTCONN
+from qssl.compat import IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff
+from qssl.compat import EAGAIN, EINVAL, ETIMEDOUT, ECONNABORTED, ENOTCONN
 
 AF_INET = 2
 SOCK_STREAM = 1

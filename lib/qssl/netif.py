@@ -1,8 +1,8 @@
 # The modem's network-interface queries (services layer): signal, module identity and
 # the module-wide SSL settings. Cold paths, loaded on their first call.
-from .compat import EINVAL, EIO
-from . import at
-from . import check
+from qssl.compat import EINVAL, EIO
+import qssl.at as at
+import qssl.check as check
 
 _GLOBALS = ("ignorertc", "https", "httpsctxi", "smtpstyle", "smtpsctxi")
 

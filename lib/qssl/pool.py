@@ -1,7 +1,7 @@
 # CircuitPython's socket pool shape (adafruit_connection_manager / adafruit_requests):
 # getaddrinfo, socket(af, type, proto) and the constants. The module resolves names
 # itself when it opens a connection, so getaddrinfo hands the name straight back.
-from .compat import EINVAL, EOPNOTSUPP
+from qssl.compat import EINVAL, EOPNOTSUPP
 
 # Plain ints, not const(): the class below re-exports them as attributes.
 AF_INET = 2

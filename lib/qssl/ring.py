@@ -2,7 +2,7 @@
 # The parser consumes straight out of it; it is refilled from the UART at offset 0
 # whenever it is empty (no allocation), and only appends through a memoryview slice
 # when unread bytes are waiting (transparent mode), which is the rare case.
-from .compat import napper
+from qssl.compat import napper
 
 
 class Ring:

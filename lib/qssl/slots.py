@@ -1,7 +1,8 @@
 # The per-socket table that URC handlers write and sockets read: one slot for each of
 # the module's socket indexes 0..5 (SSL and plain TCP share them, chapter 1.3), with
 # the causes of death beside it. Fixed-size arrays: writing a slot never allocates.
-from .compat import const, ECONNRESET, ENOTCONN, ENOMEM
+from qssl.compat import const
+import qssl.compat as compat  # errno values as compat.X: a smaller module dict (issue 11)
 
 NSOCK = const(6)
 
@@ -13,14 +14,14 @@ DEAD_LOST = const(2)  # an exchange was lost on the line: its data may be lost, 
 DEAD_PDP = const(3)  # +PDP DEACT or detach()
 DEAD_REBOOT = const(4)  # the module restarted
 
-_WHY = (
+_WHY = const((
     "socket is not connected",
     "the peer closed the connection",
     "bytes were lost on the line during a transfer; the connection was closed so that no"
     " corrupted data is delivered",
     "the PDP context was lost (+PDP DEACT or detach()); the connection is lost",
     "the module restarted; the connection is lost",
-)
+))
 
 
 class Slots:
@@ -61,7 +62,7 @@ class Slots:
                 self.dead[i] = 0
                 self.opened[i] = 0
                 return i
-        raise OSError(ENOMEM, "all 6 socket indexes are in use (modem.status() shows them)")
+        raise OSError(compat.ENOMEM, "all 6 socket indexes are in use (modem.status() shows them)")
 
     def release(self, i):
         if 0 <= i < NSOCK:
@@ -73,4 +74,4 @@ class Slots:
 
 def dead_error(why):
     """The OSError for a socket that died of `why`."""
-    return OSError(ENOTCONN if why == 0 else ECONNRESET, _WHY[why])
+    return OSError(compat.ENOTCONN if why == 0 else compat.ECONNRESET, _WHY[why])

@@ -1,6 +1,6 @@
 # SSL sockets in non-transparent mode: AT+QSSLOPEN / QSSLSEND / QSSLRECV / QSSLCLOSE.
-from .engine import F_CLOSE
-from .stream import Stream
+from qssl.engine import F_CLOSE
+from qssl.stream import Stream
 
 
 class SSLSocket(Stream):

@@ -5,12 +5,12 @@
 #
 # Sockets know the engine and the slot table; the modem (services layer) is handed in
 # as an object and asked, before a connect, to make the module ready (recovery).
-from .compat import const, IOBase, ticks_ms, ticks_add, ticks_diff, MAX_MS, ENOTCONN, ETIMEDOUT, EIO, ECONNRESET
-from . import compat  # the rarer errno values as compat.X: fewer module globals, a smaller dict (issue 11)
-from . import at
-from . import check
-from .engine import F_SENT, F_PROMPT
-from .slots import DEAD_PEER, DEAD_LOST, DEAD_REBOOT, dead_error
+from qssl.compat import const, IOBase, ticks_ms, ticks_add, ticks_diff, MAX_MS, ENOTCONN, ETIMEDOUT, EIO, ECONNRESET
+import qssl.compat as compat  # the rarer errno values as compat.X: fewer module globals, a smaller dict (issue 11)
+import qssl.at as at
+import qssl.check as check
+from qssl.engine import F_SENT, F_PROMPT
+from qssl.slots import DEAD_PEER, DEAD_LOST, DEAD_REBOOT, dead_error
 
 MAX_SEND = const(1460)
 MAX_RECV = const(1500)

@@ -1,7 +1,7 @@
 # Plain TCP sockets beside the SSL ones (chapter 1.3, ERRATA 21):
 # AT+QIOPEN / QISEND / QIRD / QICLOSE in multi-connection mode with buffered reads.
-from .engine import F_CLOSE
-from .stream import Stream
+from qssl.engine import F_CLOSE
+from qssl.stream import Stream
 
 
 class TCPSocket(Stream):

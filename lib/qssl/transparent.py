@@ -5,13 +5,13 @@
 # The engine's data_mode flag says the module may be in data mode: whenever this
 # socket stops knowing (a link that looks closed, an escape without its OK), the next
 # command resyncs, which escapes first, so no command is ever sent as payload.
-from .compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOTCONN, ETIMEDOUT, ECONNABORTED
-from . import at
-from . import check
-from .engine import F_CONNECT, F_OK
-from .socket import SSLSocket
-from .stream import S_NEW, S_CONNECTED, S_CLOSED
-from .slots import DEAD_PEER
+from qssl.compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOTCONN, ETIMEDOUT, ECONNABORTED
+import qssl.at as at
+import qssl.check as check
+from qssl.engine import F_CONNECT, F_OK
+from qssl.socket import SSLSocket
+from qssl.stream import S_NEW, S_CONNECTED, S_CLOSED
+from qssl.slots import DEAD_PEER
 
 _LINK_CLOSED = b"\r\nCLOSED\r\n"  # the module leaves data mode by itself when the link breaks
 _ESCAPED = b"\r\nOK\r\n"

@@ -40,7 +40,7 @@ class Request:
         self.name = name
         self.kind = kind
         self.line = line
-        self.offs = [0] * (2 * at.MAX_FIELDS)
+        self.offs = [0] * (2 * at._MAX_FIELDS)
         self.n = at.split_fields(line, start, len(line), self.offs) if kind == "write" else 0
 
     def raw(self, i):
@@ -408,7 +408,7 @@ class Emulator:
                     pend["done"](self, bytes(pend["buf"][: pend["len"]]))
                 elif ev == at.EV_OVERFLOW:
                     self.error()
-                elif ev == at.EV_NONE:
+                elif ev == at._EV_NONE:
                     break
             elif self.mode == "ctrlz":
                 self._ctrlz_input()
