@@ -205,7 +205,7 @@ class Socket(IOBase):
         """Blocking: n bytes, fewer only at the end of the stream (MicroPython stream
         semantics); n < 0 reads to the end. Non-blocking: what is there, None if nothing."""
         if n is None or n < 0:
-            n = 1 << 30
+            n = 0x3FFFFFFF  # "all": the largest small int on a 32-bit board
         buf = bytearray(n if n < 4096 else 4096)
         out = bytearray()
         while len(out) < n:

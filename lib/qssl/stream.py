@@ -327,7 +327,7 @@ class Stream(IOBase):
 
     def recv(self, n):
         """Up to n bytes (at most 1500 at a time); b"" at end of stream."""
-        n = check.integer(n, "bufsize", 0, 1 << 30)
+        n = check.integer(n, "bufsize", 0, 0x3FFFFFFF)  # the largest small int on a 32-bit board
         if n > MAX_RECV:
             n = MAX_RECV
         b = bytearray(n)
@@ -384,7 +384,7 @@ class Stream(IOBase):
 
     def _read_into(self, buf, n):
         # n: at most this many bytes; 0 means as many as buf holds
-        n = check.integer(n, "nbytes", 0, 1 << 30)
+        n = check.integer(n, "nbytes", 0, 0x3FFFFFFF)  # 1 << 30 would be a long int there (31-bit small ints)
         if n == 0 or n > len(buf):
             n = len(buf)
             if n == 0:
