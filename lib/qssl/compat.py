@@ -117,6 +117,7 @@ def napper(port):
 
             p = select.poll()
             p.register(port, 1)  # POLLIN
+            p.ipoll(0)  # a stream whose ioctl refuses the poll raises here, once, not in every wait
             return p.ipoll
         except Exception:  # not a stream select.poll takes (a Python class, an adapter)
             pass
