@@ -409,24 +409,20 @@ class Stream(IOBase):
         if n > MAX_RECV:
             n = MAX_RECV
         self._start_deadline(0)
+        last = False
         while True:
             got = self._try_read(buf, n)
             if got >= 0:
                 return got
-            if self._tms == 0:
-                # Non-blocking: look at what the UART holds once (a "recv" URC may be
-                # there), try again, and give up without waiting.
-                self._m.eng.pump()
-                got = self._try_read(buf, n)
-                return None if got < 0 else got
-            if self._expired():
-                # A last look before giving up: a read that fell due by now (a lost URC)
-                # is made, within the call's slack.
-                got = self._try_read(buf, n)
-                if got >= 0:
-                    return got
+            if last:
+                if self._tms == 0:
+                    return None
                 raise OSError(ETIMEDOUT, "timed out")
-            if not self._m.eng.pump():
+            # Non-blocking, or past the deadline: one last look at what the UART holds (a
+            # "recv" URC may be there, or a read fell due: a lost URC), made within the
+            # call's slack, then give up without waiting.
+            last = self._tms == 0 or self._expired()
+            if not self._m.eng.pump() and not last:
                 self._m.eng.ring.nap(1)
 
     def _try_read(self, buf, n):
