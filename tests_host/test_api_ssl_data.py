@@ -2,6 +2,7 @@
 six sockets at once, one URC for many reads, stream-style reads, close and reuse."""
 
 import time
+import pytest
 
 from api_fixtures import (attached, rig, booted, errno, expect_oserror, qssl, read_exact,  # noqa: F401
                           read_to_eof, wait_for, sha, payload, count_lines, ECHO_HOST, AUTH_HOST,
@@ -173,6 +174,24 @@ def test_recv_into_nbytes_limit(attached, pki, tls_echo):
         n = s.recv_into(buf, 4)
         assert n == 4 and bytes(buf) == b"abcd" + b"\xee" * 12
         assert read_exact(s, 6) == b"efghij"
+
+
+def test_recv_into_a_read_only_buffer_loses_nothing(attached, pki, tls_echo):
+    # bytes or a read-only memoryview cannot take the payload: TypeError before any
+    # AT+QSSLRECV, and the bytes stay in the module for the next read
+    attached.route(ECHO_HOST, tls_echo)
+    ctx = attached.ctx(pki)
+    with attached.connect(ctx, ECHO_HOST) as s:
+        s.sendall(b"abcdefghij")
+        assert wait_for(lambda: len(attached.emu.state.sockets[s.ssid].rx) >= 10, 5)
+        mark = attached.mark()
+        for bad in (bytes(16), memoryview(bytes(16)), "x" * 16):
+            with pytest.raises(TypeError):
+                s.recv_into(bad, 4)
+            with pytest.raises(TypeError):
+                s.readinto(bad)
+        assert count_lines(attached.sent(mark), rb"AT\+QSSLRECV=") == 0
+        assert read_exact(s, 10) == b"abcdefghij"
 
 
 def test_send_over_1460_is_chunked(attached, pki, tls_echo):
