@@ -194,6 +194,26 @@ def test_recv_into_a_read_only_buffer_loses_nothing(attached, pki, tls_echo):
         assert read_exact(s, 10) == b"abcdefghij"
 
 
+def test_send_checks_the_buffer_before_announcing_a_length(attached, pki, tls_echo):
+    # what is no buffer fails before AT+QSSLSEND (the module would wait for bytes that
+    # never come); an array is sent as its bytes, not as its item count
+    import array
+
+    attached.route(ECHO_HOST, tls_echo)
+    ctx = attached.ctx(pki)
+    with attached.connect(ctx, ECHO_HOST) as s:
+        mark = attached.mark()
+        for bad in ([1, 2], None, 7, "text"):
+            for call in (s.send, s.sendall):
+                with pytest.raises(TypeError):
+                    call(bad)
+        assert count_lines(attached.sent(mark), rb"AT\+QSSLSEND=") == 0
+        a = array.array("i", [1, 2, 3])
+        assert s.send(a) == len(bytes(a)) == 12
+        assert s.write(array.array("h", [4, 5])) == 4
+        assert read_exact(s, 16) == bytes(a) + bytes(array.array("h", [4, 5]))
+
+
 def test_send_over_1460_is_chunked(attached, pki, tls_echo):
     attached.route(ECHO_HOST, tls_echo)
     ctx = attached.ctx(pki)

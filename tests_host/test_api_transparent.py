@@ -109,3 +109,21 @@ def test_escape_right_after_a_write_on_a_paced_line(pki, tls_echo):
         assert m.status()[1] == []
     finally:
         emu.stop()
+
+
+def test_data_mode_checks_the_buffer_and_sends_an_array_as_bytes(attached, pki, tls_echo):
+    import array
+
+    attached.route(ECHO_HOST, tls_echo)
+    s = open_transparent(attached, pki, ECHO_HOST)
+    try:
+        for bad in ([1, 2], None, "text"):
+            with pytest.raises(TypeError):
+                s.send(bad)
+            with pytest.raises(TypeError):
+                s.sendall(bad)
+        a = array.array("i", [7, 8])
+        assert s.send(a) == 8
+        assert read_exact(s, 8, 5) == bytes(a)
+    finally:
+        s.close()

@@ -54,11 +54,17 @@ def address(addr):
 
 
 def payload(data):
-    """Bytes-like data to send. A str is refused, as CPython's socket does: its length
-    in characters is not its length on the wire."""
+    """data to send, as an object whose length is its length on the wire: bytes,
+    bytearray and memoryview as they are (a memoryview is taken to be of bytes: looking
+    at its item size would allocate on MicroPython, in every send); another buffer
+    (array.array) as a bytes copy, since its length counts items. A str (its length
+    counts characters, as CPython's socket says) and what is no buffer are refused with
+    TypeError, before a command announces a length."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return data
     if isinstance(data, str):
         raise TypeError("a bytes-like object is required, not 'str' (encode it first)")
     try:
-        return len(data)
+        return bytes(memoryview(data))
     except TypeError:
         raise TypeError("a bytes-like object is required")

@@ -498,14 +498,16 @@ class Stream(IOBase):
     # --- sending --------------------------------------------------------------------------
     def send(self, data):
         """Send up to 1460 bytes of data (bytes-like; a str raises TypeError); returns how many."""
-        n = check.payload(data)
+        data = check.payload(data)
+        n = len(data)
         if n > MAX_SEND:
             n = MAX_SEND
         return self._send_at(data, 0, n)
 
     def sendall(self, data):
         """Send all of data (bytes-like), in chunks of up to 1460 bytes."""
-        total = check.payload(data)
+        data = check.payload(data)
+        total = len(data)
         off = 0
         while off < total:
             n = total - off
@@ -519,7 +521,8 @@ class Stream(IOBase):
         MicroPython streams do (umqtt relies on it); send()/sendall() refuse str."""
         if isinstance(data, str):
             data = data.encode()
-        total = check.payload(data)
+        data = check.payload(data)
+        total = len(data)
         if 0 <= n < total:
             total = n
         off = 0

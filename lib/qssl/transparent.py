@@ -138,11 +138,13 @@ class TransparentSocket(SSLSocket):
 
     def send(self, data):
         """Write all of data to the UART (data mode); returns its length."""
-        return self._send_at(data, 0, check.payload(data))
+        data = check.payload(data)
+        return self._send_at(data, 0, len(data))
 
     def sendall(self, data):
         """Write all of data to the UART (data mode)."""
-        self._send_at(data, 0, check.payload(data))
+        data = check.payload(data)
+        self._send_at(data, 0, len(data))
 
     # --- command mode and back -----------------------------------------------------------
     def _leave_data(self):
