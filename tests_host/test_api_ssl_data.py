@@ -185,7 +185,7 @@ def test_recv_into_a_read_only_buffer_loses_nothing(attached, pki, tls_echo):
         s.sendall(b"abcdefghij")
         assert wait_for(lambda: len(attached.emu.state.sockets[s.ssid].rx) >= 10, 5)
         mark = attached.mark()
-        for bad in (bytes(16), memoryview(bytes(16)), "x" * 16):
+        for bad in (bytes(16), memoryview(bytes(16)), "x" * 16, [0] * 16):
             with pytest.raises(TypeError):
                 s.recv_into(bad, 4)
             with pytest.raises(TypeError):

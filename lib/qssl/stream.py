@@ -389,9 +389,11 @@ class Stream(IOBase):
             n = len(buf)
             if n == 0:
                 return 0
-        # A buffer that cannot be written (bytes, a read-only memoryview) fails here with
-        # TypeError, before a read is asked for: in the middle of one, what the module
-        # sent would be lost.
+        # What is no buffer (a list) or cannot be written (bytes, a read-only memoryview)
+        # fails here with TypeError, before a read is asked for: in the middle of one, what
+        # the module sent would be lost.
+        if not isinstance(buf, (bytearray, memoryview)):
+            memoryview(buf)  # only for other types (array.array): a list raises
         buf[0] = buf[0]
         if self._rs != self._re:  # readline() read ahead
             k = self._re - self._rs
