@@ -60,7 +60,8 @@ def payload(data):
     (array.array) as a bytes copy, since its length counts items. A str (its length
     counts characters, as CPython's socket says) and what is no buffer are refused with
     TypeError, before a command announces a length."""
-    if isinstance(data, (bytes, bytearray, memoryview)):
+    # one type at a time: a tuple of types is built on the heap in every call on MicroPython
+    if isinstance(data, bytes) or isinstance(data, bytearray) or isinstance(data, memoryview):
         return data
     if isinstance(data, str):
         raise TypeError("a bytes-like object is required, not 'str' (encode it first)")

@@ -392,7 +392,7 @@ class Stream(IOBase):
         # What is no buffer (a list) or cannot be written (bytes, a read-only memoryview)
         # fails here with TypeError, before a read is asked for: in the middle of one, what
         # the module sent would be lost.
-        if not isinstance(buf, (bytearray, memoryview)):
+        if not isinstance(buf, bytearray) and not isinstance(buf, memoryview):  # (no tuple: it is built per call)
             memoryview(buf)  # only for other types (array.array): a list raises
         buf[0] = buf[0]
         if self._rs != self._re:  # readline() read ahead
@@ -529,8 +529,10 @@ class Stream(IOBase):
             total = n
         off = 0
         while off < total:
-            k = total - off
-            off += self._send_at(data, off, k if k < MAX_SEND else MAX_SEND)
+            n = total - off  # n reused: one local more and the frame comes from the heap
+            if n > MAX_SEND:
+                n = MAX_SEND
+            off += self._send_at(data, off, n)
         return total
 
     def _send_at(self, data, off, n):
