@@ -2,7 +2,7 @@
 # PDP context with its failure diagnosis (chapter 4), leftover sockets, status and
 # recovery. Modem methods call in here: a program holds these functions in RAM only
 # from its first start(), and a frozen build keeps their code in flash.
-from qssl.compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, clamp_ms, ETIMEDOUT, EACCES, ENOENT, EIO
+from qssl.compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, clamp_ms, ETIMEDOUT, EACCES, ENOENT, EIO, ENOTCONN
 from qssl.engine import F_DEACT, F_CLOSE
 from qssl.slots import NSOCK, DEAD_PDP, DEAD_REBOOT
 import qssl.at as at
@@ -112,6 +112,10 @@ def attach(m, apn, user, password, timeout_ms):
     bapn = check.text(apn, "apn", 100)
     buser = check.optional_text(user, "user", 60)
     bpass = check.optional_text(password, "password", 60)
+    if not m.started:
+        # Echo still on, text errors, the SIM not asked: and the connect that follows
+        # would refuse for want of start() anyway.
+        raise OSError(ENOTCONN, "call modem.start() before modem.attach()")
     deadline = ticks_add(ticks_ms(), clamp_ms(timeout_ms))
     # Wait until registered on the packet network (home or roaming).
     while True:

@@ -13,6 +13,7 @@ _NVRAM_NAMES = ("CA0", "CC0", "CK0")
 def checksum(data):
     """The QSECWRITE checksum (ERRATA 15): XOR of the data as 16-bit big-endian words;
     an odd last byte is the high byte of a word whose low byte is 0."""
+    data = check.payload(data)  # a list of ints or a str would sum to nonsense
     x = 0
     n = len(data)
     for i in range(0, n - 1, 2):
@@ -45,6 +46,11 @@ def write(modem, name, data, timeout_s=100):
         data = data.encode()
     elif not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError("certificate data must be bytes or str")
+    elif isinstance(data, memoryview) and len(bytes(data[:1])) > 1:
+        # A memoryview of wider items: its len() counts items, not the bytes the module
+        # would be told to wait for (it waited for the rest, and the checksum was wrong).
+        # Its first item's size, asked this way because MicroPython has no .itemsize.
+        data = bytes(data)
     bname = check_name(name, len(data))
     check.integer(timeout_s, "timeout_s", 3, 200)
     if modem.needs_recovery():
@@ -132,7 +138,7 @@ def _delete(e, bname):
 def load_ca(ctx, cafile, cadata):
     """ctx.load_verify_locations(): upload cadata, or take cafile as a module file name."""
     if cadata is not None:
-        ctx.cafile = _upload(ctx, 0, "RAM:ca%d.pem", cadata)
+        ctx.cafile = _upload(ctx, 0, _pem(ctx, "RAM:ca%d.pem", cadata))
     elif cafile is not None:
         ctx.cafile = _module_name(cafile, "cafile", "load_verify_locations(cadata=f.read())")
         ctx._data[0] = None
@@ -142,32 +148,45 @@ def load_ca(ctx, cafile, cadata):
 
 
 def load_chain(ctx, certdata, keydata, certfile, keyfile):
-    """ctx.load_cert_chain(): the client certificate and key, uploaded or named."""
-    if certdata is not None:
-        ctx.certfile = _upload(ctx, 1, "RAM:cc%d.pem", certdata)
-    elif certfile is not None:
-        ctx.certfile = _module_name(certfile, "certfile", "load_cert_chain(certdata, keydata)")
-        ctx._data[1] = None
-    if keydata is not None:
-        ctx.keyfile = _upload(ctx, 2, "RAM:ck%d.pem", keydata)
-    elif keyfile is not None:
-        ctx.keyfile = _module_name(keyfile, "keyfile", "load_cert_chain(certdata, keydata)")
-        ctx._data[2] = None
+    """ctx.load_cert_chain(): the client certificate and key, uploaded or named. Every
+    argument is checked before anything is uploaded or changed: a bad key must not leave
+    the certificate of the call in force with the key of an older one."""
+    if certdata is None and keydata is None and certfile is None and keyfile is None:
+        raise OSError(EINVAL, "give certdata (PEM) or certfile (a module file name)")
+    how = "load_cert_chain(certdata, keydata)"
+    cert = _pem(ctx, "RAM:cc%d.pem", certdata) if certdata is not None else (
+        None if certfile is None else _module_name(certfile, "certfile", how))
+    key = _pem(ctx, "RAM:ck%d.pem", keydata) if keydata is not None else (
+        None if keyfile is None else _module_name(keyfile, "keyfile", how))
+    if cert is not None:
+        ctx.certfile = _upload(ctx, 1, cert)
+    if key is not None:
+        ctx.keyfile = _upload(ctx, 2, key)
     ctx._sent = None
 
 
-def _upload(ctx, slot, pattern, data):
-    # Kept for uploading again after a restart: the caller's own str or bytes object (a
-    # frozen PEM constant stays in flash, nothing is copied); a bytearray is copied, as
-    # the caller may change it. write() encodes a str for the upload only.
+def _pem(ctx, pattern, data):
+    """(module name, data) for an upload, its type and size checked before anything is
+    sent. Kept for uploading again after a restart: the caller's own str or bytes object
+    (a frozen PEM constant stays in flash, nothing is copied); a bytearray is copied, as
+    the caller may change it. write() encodes a str for the upload only."""
     if isinstance(data, bytearray):
         data = bytes(data)
     elif not isinstance(data, (str, bytes)):
         raise TypeError("certificate data must be PEM text (str) or bytes")
     name = pattern % ctx.index
-    ctx._modem.cert_write(name, data)
-    ctx._data[slot] = data
-    return name
+    check_name(name, len(data.encode()) if isinstance(data, str) else len(data))
+    return name, data
+
+
+def _upload(ctx, slot, what):
+    # what: a module file name (already there), or (name, data) from _pem() to upload
+    if isinstance(what, str):
+        ctx._data[slot] = None
+        return what
+    ctx._modem.cert_write(what[0], what[1])
+    ctx._data[slot] = what[1]
+    return what[0]
 
 
 def _module_name(name, what, instead):

@@ -2,7 +2,7 @@
 # Settings are kept here and sent before the next connect (or by apply()); query()
 # reads back what the module holds. Before every connect, ensure() reads them back and
 # repairs what a restart (seen or not) took away: never weaker than asked.
-from qssl.compat import const, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOTCONN, ETIMEDOUT
+from qssl.compat import const, ticks_ms, ticks_add, ticks_diff, clamp_ms, EINVAL, ENOTCONN, ETIMEDOUT
 import qssl.at as at
 import qssl.check as check
 from qssl.socket import SSLSocket
@@ -123,6 +123,11 @@ class SSLContext:
             )
         if (self.certfile is None) != (self.keyfile is None):
             raise OSError(EINVAL, "client authentication needs both a certificate and a key")
+        if self.check_hostname:
+            # Asked for (a program written for CPython's ssl): connecting without it would
+            # be weaker than asked, and the module cannot check names.
+            raise OSError(EINVAL, "check_hostname: the module verifies the chain, not the host"
+                          " name; set check_hostname = False")
 
     def apply(self, timeout_ms=5000):
         """Send the settings that differ from what the module was last told."""
@@ -130,8 +135,8 @@ class SSLContext:
         self._send(self._sent, timeout_ms)
 
     def _send(self, have, timeout_ms):
-        # timeout_ms bounds all the commands together, not each one.
-        dl = ticks_add(ticks_ms(), timeout_ms)
+        # timeout_ms bounds all the commands together, not each one (None: no bound).
+        dl = ticks_add(ticks_ms(), clamp_ms(timeout_ms))
         want = self._settings()
         for i in range(6):
             v = want[i]
@@ -171,7 +176,7 @@ class SSLContext:
             import qssl.certs as certs
 
             certs.restore(self)  # files a restart took away, uploaded again
-        self._send(have, timeout_ms - ticks_diff(ticks_ms(), t0))
+        self._send(have, clamp_ms(timeout_ms) - ticks_diff(ticks_ms(), t0))
 
     def recheck(self, timeout_ms=5000):
         """After a connect during which something happened that may hide a restart: the
@@ -212,8 +217,8 @@ class SSLContext:
 
     def get(self, key):
         """One setting as the module reports it (AT+QSSLCFG="<key>",<i>): int or str."""
-        if key.encode() not in _KEYS:
-            raise OSError(EINVAL, "not a context setting: %s" % key)
+        if not isinstance(key, str) or key.encode() not in _KEYS:
+            raise OSError(EINVAL, "not a context setting: %r" % (key,))
         line = self._modem.query_line(b'AT+QSSLCFG="%s",%d' % (key.encode(), self.index), b"+QSSLCFG:")
         offs = [0] * 8
         n = at.split_fields(line, 9, len(line), offs)

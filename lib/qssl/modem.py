@@ -21,6 +21,15 @@ class Modem:
         on/off (the board files provide it from their PWRKEY code), used by recovery when
         the module stops answering. recover: rebuild what a restart or PDP loss took
         away before the next connect."""
+        # Checked here, not at their first use: that may be in the middle of an exchange
+        # (a transcript line logged after its command went out, power() in a recovery),
+        # and a ring of 0 bytes reads nothing, which start() reported as a module not
+        # answering.
+        check.integer(rxbuf, "rxbuf", 1, 65536)
+        if debug is not None and not hasattr(debug, "write"):
+            raise TypeError("debug must be a stream (write()) or None")
+        if power is not None and not callable(power):
+            raise TypeError("power must be callable(on) or None")
         self.eng = Engine(uart, rxbuf=rxbuf, debug=debug)
         self.eng.on_urc = self._on_urc  # pyright: ignore[reportAttributeAccessIssue]
         self.slots = slots.Slots()
