@@ -82,7 +82,8 @@ def write(modem, name, data, timeout_s=100):
         # timeout (100 s): then the next command's resync ends the upload with +++.
         kind = e.wait(5000 + len(data))
     except OSError:
-        e.data_mode = True
+        e.data_mode = True  # maybe still taking bytes: the next command resyncs (escapes)
+        e.unsure = True
         raise
     e.check(kind)
     want = checksum(data)

@@ -6,7 +6,7 @@
 #
 # Frames here are kept small (few locals, calls with few arguments) because MicroPython
 # takes a call frame from the heap once it exceeds 11 words; see at.py.
-from qssl.compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, uart_port, clamp_ms, ETIMEDOUT, EINVAL, ECONNRESET, EIO
+from qssl.compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, uart_port, clamp_ms, ETIMEDOUT, EINVAL, ECONNRESET, EIO, EBUSY
 from qssl.ring import Ring
 import qssl.at as at
 
@@ -164,7 +164,11 @@ class Engine:
         timeout_ms = clamp_ms(timeout_ms)  # None or huge: as long as ticks allow
         self.need_line = expect is not None and expect is not at.BARE and not at.answers_raw(expect)
         if self.unsure:
-            timeout_ms = self._resync_keep(timeout_ms)
+            timeout_ms = self._resync_keep(timeout_ms)  # escapes data mode if the module may be in it
+        elif self.data_mode:
+            # A transparent socket is in data mode: this command would go to its peer as
+            # payload (and its answer never come).
+            raise OSError(EBUSY, "a transparent socket is in data mode: escape() or close() it first")
         self.promised = promised
         self.tmo = timeout_ms
         # What the ring still holds came before this command: URCs, or finals of older
