@@ -6,11 +6,12 @@
 #
 # Frames here are kept small (few locals, calls with few arguments) because MicroPython
 # takes a call frame from the heap once it exceeds 11 words; see at.py.
-from qssl.compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, uart_port, clamp_ms, ETIMEDOUT, EINVAL, ECONNRESET, EIO, EBUSY
+from qssl.compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, uart_port, clamp_ms, ETIMEDOUT, EINVAL, ECONNRESET, EIO
 from qssl.ring import Ring
 import qssl.at as at
 
 _CMD_SIZE = const(320)  # AT+QSSLOPEN with a 255-byte host name still fits
+_EBUSY = const(16)  # errno.EBUSY on MicroPython and on POSIX hosts; private: no global in the dict
 _SYNC_MS = const(4000)  # longest resync when the caller gives no deadline
 _QUIET_MS = const(200)  # silence that tells late answers have stopped coming
 _TRY_MS = const(1000)  # one sync exchange
@@ -168,7 +169,7 @@ class Engine:
         elif self.data_mode:
             # A transparent socket is in data mode: this command would go to its peer as
             # payload (and its answer never come).
-            raise OSError(EBUSY, "a transparent socket is in data mode: escape() or close() it first")
+            raise OSError(_EBUSY, "a transparent socket is in data mode: escape() or close() it first")
         self.promised = promised
         self.tmo = timeout_ms
         # What the ring still holds came before this command: URCs, or finals of older
