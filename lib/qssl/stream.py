@@ -74,7 +74,7 @@ class Stream(IOBase):
         if t is not None:
             if not isinstance(t, (int, float)) or isinstance(t, bool):
                 raise TypeError("timeout must be a number or None")
-            if t < 0:
+            if not t >= 0:  # NaN too: it would fail later, in the middle of a connect
                 raise OSError(compat.EINVAL, "timeout must be None or >= 0")
         self._timeout = t
         # A timeout too long for ticks arithmetic on a 32-bit board means blocking.
@@ -230,6 +230,10 @@ class Stream(IOBase):
             return True
         if self._state != _S_OPENING:
             raise OSError(ENOTCONN, "connect_start() first")
+        if self._tms == 0:
+            # Non-blocking: each call has the slack of one (for the recheck); the wait
+            # itself ends with the module's open timeout, not with ETIMEDOUT here.
+            self._start_deadline(0)
         s = self._m.slots
         i = self._id
         try:
@@ -238,7 +242,7 @@ class Stream(IOBase):
                 if s.dead[i]:
                     self._raise_dead()
                 if not s.opened[i]:
-                    if self._expired():
+                    if self._tms and self._expired():
                         raise OSError(ETIMEDOUT, "timed out connecting")
                     return False
             code = s.code[i]
@@ -385,15 +389,17 @@ class Stream(IOBase):
     def _read_into(self, buf, n):
         # n: at most this many bytes; 0 means as many as buf holds
         n = check.integer(n, "nbytes", 0, 0x3FFFFFFF)  # 1 << 30 would be a long int there (31-bit small ints)
+        # What is no buffer (a list) or cannot be written (bytes, a read-only memoryview)
+        # fails here with TypeError, before a read is asked for: in the middle of one, what
+        # the module sent would be lost. Only for other types (array.array), whose items
+        # must be bytes: each would take one byte of the payload (a memoryview is taken
+        # to be of bytes, as in check.payload).
+        if not isinstance(buf, (bytearray, memoryview)) and len(bytes(memoryview(buf)[:1])) > 1:
+            raise TypeError("a buffer of bytes is required, not one of wider items")
         if n == 0 or n > len(buf):
             n = len(buf)
             if n == 0:
                 return 0
-        # What is no buffer (a list) or cannot be written (bytes, a read-only memoryview)
-        # fails here with TypeError, before a read is asked for: in the middle of one, what
-        # the module sent would be lost.
-        if not isinstance(buf, (bytearray, memoryview)):
-            memoryview(buf)  # only for other types (array.array): a list raises
         buf[0] = buf[0]
         if self._rs != self._re:  # readline() read ahead
             k = self._re - self._rs
@@ -525,7 +531,8 @@ class Stream(IOBase):
             data = data.encode()
         data = check.payload(data)
         total = len(data)
-        if 0 <= n < total:
+        # n checked before anything is sent (a float would fail in the command's digits)
+        if 0 <= check.integer(n, "n", -1, 0x3FFFFFFF) < total:
             total = n
         off = 0
         while off < total:
