@@ -231,3 +231,31 @@ def test_mqtt_socket_settimeout_checks_its_value(echoes, mqtt_sock):
     s.settimeout(5)
     s.write(b"ok")
     assert s.read(2) == b"ok"
+
+
+@pytest.mark.parametrize("kind", ["ssl", "tcp"])
+def test_a_read_that_times_out_loses_and_repeats_nothing(echoes, kind):
+    # readline() timing out left the line it had returned before in its read-ahead (it
+    # came again); read(n) and read() timing out dropped the bytes they had taken, and
+    # so did readline() for a line longer than its read-ahead (256 bytes)
+    with echo_socket(echoes, echoes.ctx0, kind) as s:
+        pending(echoes, s, b"line one\n")
+        assert s.readline() == b"line one\n"
+        s.settimeout(0.3)
+        for call in (s.readline, lambda: s.read(10), s.read):
+            with pytest.raises(OSError) as e:
+                call()
+            assert e.value.errno == errno.ETIMEDOUT
+        long_part = bytes(range(65, 91)) * 20  # 520 bytes, no newline
+        for data, call in ((b"abc", lambda: s.read(10)), (b"defg", s.read), (long_part, s.readline)):
+            s.settimeout(10)
+            pending(echoes, s, data)
+            s.settimeout(0.3)
+            with pytest.raises(OSError) as e:
+                call()
+            assert e.value.errno == errno.ETIMEDOUT
+            s.settimeout(10)
+            s.sendall(b"|")
+            assert read_exact(s, len(data) + 1) == data + b"|"
+        s.sendall(b"end\n")
+        assert s.readline() == b"end\n"

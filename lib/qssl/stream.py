@@ -344,20 +344,28 @@ class Stream(IOBase):
         if n is not None and n >= 0:
             b = bytearray(n)
             got = 0
-            while got < n:
-                k = self._read_into(memoryview(b)[got:], n - got)
-                if not k:
-                    if k is None and not got:
-                        return None
-                    break
-                got += k
-                if self._tms == 0:
-                    break
+            try:
+                while got < n:
+                    k = self._read_into(memoryview(b)[got:], n - got)
+                    if not k:
+                        if k is None and not got:
+                            return None
+                        break
+                    got += k
+                    if self._tms == 0:
+                        break
+            except OSError:
+                self._unread(memoryview(b)[:got])
+                raise
             return bytes(b) if got == n else bytes(memoryview(b)[:got])
         out = bytearray()
         chunk = bytearray(MAX_RECV)
         while True:
-            got = self._read_into(chunk, MAX_RECV)
+            try:
+                got = self._read_into(chunk, MAX_RECV)
+            except OSError:
+                self._unread(out)
+                raise
             if not got:
                 if got is None and not out:
                     return None
@@ -373,10 +381,13 @@ class Stream(IOBase):
             rb = self._rb = bytearray(256)
         while True:
             if self._rs == self._re:
-                self._rs = 0
-                got = self._fetch(rb, len(rb))
+                self._rs = self._re = 0  # empty while it fetches: a failed fetch must not bring back the old line
+                try:
+                    got = self._fetch(rb, len(rb))
+                except OSError:
+                    self._unread(out)
+                    raise
                 if not got:
-                    self._re = 0
                     return None if got is None and not out else out
                 self._re = got
             j = rb.find(b"\n", self._rs, self._re)
@@ -385,6 +396,17 @@ class Stream(IOBase):
             self._rs = e
             if j >= 0:
                 return out
+
+    def _unread(self, data):
+        # What a read took before it failed (a timeout) goes in front of the next read:
+        # the error is raised and nothing is lost. The read-ahead is empty then.
+        k = len(data)
+        if k:
+            rb = bytearray(k if k > 256 else 256)
+            rb[0:k] = data
+            self._rb = rb
+            self._rs = 0
+            self._re = k
 
     def _read_into(self, buf, n):
         # n: at most this many bytes; 0 means as many as buf holds
