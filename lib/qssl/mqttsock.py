@@ -189,9 +189,13 @@ class Socket(IOBase):
         is there."""
         s = self._need()
         mv = memoryview(buf)
-        # Items wider than a byte would each take one byte of the payload.
-        if not isinstance(buf, bytearray) and len(mv) and len(bytes(mv[:1])) > 1:
-            raise TypeError("a buffer of bytes is required, not one of wider items")
+        # An array as its bytes where memoryview can cast (CPython); elsewhere items
+        # wider than a byte are refused: each would take one byte of the payload.
+        if not isinstance(buf, bytearray):
+            if hasattr(mv, "cast"):
+                mv = mv.cast("B")
+            elif len(mv) and len(bytes(mv[:1])) > 1:
+                raise TypeError("a buffer of bytes is required, not one of wider items")
         if 0 <= n < len(mv):
             mv = mv[:n]
         if not len(mv):

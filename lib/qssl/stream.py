@@ -413,11 +413,16 @@ class Stream(IOBase):
         n = check.integer(n, "nbytes", 0, 0x3FFFFFFF)  # 1 << 30 would be a long int there (31-bit small ints)
         # What is no buffer (a list) or cannot be written (bytes, a read-only memoryview)
         # fails here with TypeError, before a read is asked for: in the middle of one, what
-        # the module sent would be lost. Only for other types (array.array), whose items
-        # must be bytes: each would take one byte of the payload (a memoryview is taken
-        # to be of bytes, as in check.payload).
-        if not isinstance(buf, (bytearray, memoryview)) and len(bytes(memoryview(buf)[:1])) > 1:
-            raise TypeError("a buffer of bytes is required, not one of wider items")
+        # the module sent would be lost. Other buffers (array.array) are read into as
+        # their bytes where memoryview can cast (CPython; its items may be signed or wide);
+        # elsewhere items wider than a byte are refused: each would take one byte of the
+        # payload. (A memoryview is taken to be of bytes, as in check.payload.)
+        if not isinstance(buf, (bytearray, memoryview)):
+            buf = memoryview(buf)
+            if hasattr(buf, "cast"):
+                buf = buf.cast("B")
+            elif len(bytes(buf[:1])) > 1:
+                raise TypeError("a buffer of bytes is required, not one of wider items")
         if n == 0 or n > len(buf):
             n = len(buf)
             if n == 0:
