@@ -8,9 +8,10 @@ async def connect(sock, address, poll_ms=20):
     """Connect sock (ctx.socket() or modem.tcp_socket()) without blocking the event
     loop: the open command runs at once, the wait for its result yields to other tasks.
     Honours the socket's timeout."""
+    pause = poll_ms / 1000  # before the open: a bad poll_ms must not leave it half made
     sock.connect_start(address)
     while not sock.connect_poll():
-        await asyncio.sleep(poll_ms / 1000)
+        await asyncio.sleep(pause)
     return sock
 
 

@@ -20,7 +20,7 @@
 # silently surfaces as an error instead of a hang.
 import binascii
 
-from qssl.compat import IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff
+from qssl.compat import IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, clamp_ms
 from qssl.compat import EAGAIN, EINVAL, ETIMEDOUT, ECONNABORTED, ENOTCONN
 
 AF_INET = 2
@@ -147,7 +147,7 @@ class Socket(IOBase):
         if self._s is not None:
             raise OSError(EINVAL, "already connected")
         if o.tls is not None:
-            self._s = connect_tls(o.modem, address, o.tls, timeout=self._timeout)
+            self._s = connect_tls(o.modem, address, o.tls, timeout=self._timeout)  # pyright: ignore[reportArgumentType]  (seconds or None)
             return
         raw = o.ssl_context.socket() if o.ssl_context is not None else o.modem.tcp_socket()
         raw.settimeout(self._timeout)
@@ -160,7 +160,14 @@ class Socket(IOBase):
 
     def settimeout(self, t):
         """None blocks, 0 is non-blocking, else seconds."""
+        # Checked here: a bad value would fail later, in the middle of a read.
+        if t is not None:
+            if not isinstance(t, (int, float)) or isinstance(t, bool):
+                raise TypeError("timeout must be a number or None")
+            if not t >= 0:  # NaN too
+                raise OSError(EINVAL, "timeout must be None or >= 0")
         self._timeout = t
+        self._block = t != 0
 
     def cipher(self):
         """(suite, version) mbedTLS negotiated; None on the module's TLS (it does not say)."""
@@ -182,6 +189,13 @@ class Socket(IOBase):
         is there."""
         s = self._need()
         mv = memoryview(buf)
+        # An array as its bytes where memoryview can cast (CPython); elsewhere items
+        # wider than a byte are refused: each would take one byte of the payload.
+        if not isinstance(buf, bytearray) and not isinstance(buf, memoryview):  # (no tuple: built per call)
+            if hasattr(mv, "cast"):
+                mv = mv.cast("B")
+            elif len(mv) and len(bytes(mv[:1])) > 1:
+                raise TypeError("a buffer of bytes is required, not one of wider items")
         if 0 <= n < len(mv):
             mv = mv[:n]
         if not len(mv):
@@ -192,7 +206,7 @@ class Socket(IOBase):
         if got is not None or not self._block:
             return got
         t = self._timeout
-        end = ticks_add(ticks_ms(), int(t * 1000)) if t is not None else 0
+        end = ticks_add(ticks_ms(), clamp_ms(t * 1000)) if t is not None else 0  # a huge t: 37 h
         while True:
             sleep_ms(1)
             got = s.readinto(mv)
@@ -231,6 +245,12 @@ class Socket(IOBase):
     def write(self, buf, n=-1):
         """Write buf (its first n bytes when n is given); returns the count."""
         s = self._need()
+        if isinstance(buf, str):
+            buf = buf.encode()
+        elif not isinstance(buf, bytes) and not isinstance(buf, bytearray) and not isinstance(buf, memoryview):
+            buf = bytes(memoryview(buf))  # array.array: counted in bytes; a list raises TypeError
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise TypeError("n must be an int")
         if 0 <= n < len(buf):
             buf = memoryview(buf)[:n]
         s.setblocking(True)

@@ -35,8 +35,8 @@ class SocketPool:
 
     def socket(self, family=AF_INET, type=SOCK_STREAM, proto=IPPROTO_TCP):
         """A new, unconnected TCP socket of the module (AF_INET, SOCK_STREAM only)."""
-        if family != AF_INET or type != SOCK_STREAM:
-            raise OSError(EINVAL, "the module offers AF_INET stream sockets only")
+        if family != AF_INET or type != SOCK_STREAM or proto not in (0, IPPROTO_TCP):
+            raise OSError(EINVAL, "the module offers AF_INET stream (TCP) sockets only")
         s = self._modem.tcp_socket()
         # socketpool.Socket's extra surface, set on the socket (not a subclass, so the
         # pool imports no socket module): CircuitPython's own ssl wrap_socket() needs

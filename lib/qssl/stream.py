@@ -74,7 +74,7 @@ class Stream(IOBase):
         if t is not None:
             if not isinstance(t, (int, float)) or isinstance(t, bool):
                 raise TypeError("timeout must be a number or None")
-            if t < 0:
+            if not t >= 0:  # NaN too: it would fail later, in the middle of a connect
                 raise OSError(compat.EINVAL, "timeout must be None or >= 0")
         self._timeout = t
         # A timeout too long for ticks arithmetic on a 32-bit board means blocking.
@@ -230,6 +230,10 @@ class Stream(IOBase):
             return True
         if self._state != _S_OPENING:
             raise OSError(ENOTCONN, "connect_start() first")
+        if self._tms == 0:
+            # Non-blocking: each call has the slack of one (for the recheck); the wait
+            # itself ends with the module's open timeout, not with ETIMEDOUT here.
+            self._start_deadline(0)
         s = self._m.slots
         i = self._id
         try:
@@ -238,7 +242,7 @@ class Stream(IOBase):
                 if s.dead[i]:
                     self._raise_dead()
                 if not s.opened[i]:
-                    if self._expired():
+                    if self._tms and self._expired():
                         raise OSError(ETIMEDOUT, "timed out connecting")
                     return False
             code = s.code[i]
@@ -340,20 +344,28 @@ class Stream(IOBase):
         if n is not None and n >= 0:
             b = bytearray(n)
             got = 0
-            while got < n:
-                k = self._read_into(memoryview(b)[got:], n - got)
-                if not k:
-                    if k is None and not got:
-                        return None
-                    break
-                got += k
-                if self._tms == 0:
-                    break
+            try:
+                while got < n:
+                    k = self._read_into(memoryview(b)[got:], n - got)
+                    if not k:
+                        if k is None and not got:
+                            return None
+                        break
+                    got += k
+                    if self._tms == 0:
+                        break
+            except OSError:
+                self._unread(memoryview(b)[:got])
+                raise
             return bytes(b) if got == n else bytes(memoryview(b)[:got])
         out = bytearray()
         chunk = bytearray(MAX_RECV)
         while True:
-            got = self._read_into(chunk, MAX_RECV)
+            try:
+                got = self._read_into(chunk, MAX_RECV)
+            except OSError:
+                self._unread(out)
+                raise
             if not got:
                 if got is None and not out:
                     return None
@@ -369,10 +381,13 @@ class Stream(IOBase):
             rb = self._rb = bytearray(256)
         while True:
             if self._rs == self._re:
-                self._rs = 0
-                got = self._fetch(rb, len(rb))
+                self._rs = self._re = 0  # empty while it fetches: a failed fetch must not bring back the old line
+                try:
+                    got = self._fetch(rb, len(rb))
+                except OSError:
+                    self._unread(out)
+                    raise
                 if not got:
-                    self._re = 0
                     return None if got is None and not out else out
                 self._re = got
             j = rb.find(b"\n", self._rs, self._re)
@@ -382,18 +397,36 @@ class Stream(IOBase):
             if j >= 0:
                 return out
 
+    def _unread(self, data):
+        # What a read took before it failed (a timeout) goes in front of the next read:
+        # the error is raised and nothing is lost. The read-ahead is empty then.
+        k = len(data)
+        if k:
+            rb = bytearray(k if k > 256 else 256)
+            rb[0:k] = data
+            self._rb = rb
+            self._rs = 0
+            self._re = k
+
     def _read_into(self, buf, n):
         # n: at most this many bytes; 0 means as many as buf holds
         n = check.integer(n, "nbytes", 0, 0x3FFFFFFF)  # 1 << 30 would be a long int there (31-bit small ints)
+        # What is no buffer (a list) or cannot be written (bytes, a read-only memoryview)
+        # fails here with TypeError, before a read is asked for: in the middle of one, what
+        # the module sent would be lost. Other buffers (array.array) are read into as
+        # their bytes where memoryview can cast (CPython; its items may be signed or wide);
+        # elsewhere items wider than a byte are refused: each would take one byte of the
+        # payload. (A memoryview is taken to be of bytes, as in check.payload.)
+        if not isinstance(buf, bytearray) and not isinstance(buf, memoryview):  # (no tuple: it is built per call)
+            buf = memoryview(buf)
+            if hasattr(buf, "cast"):
+                buf = buf.cast("B")
+            elif len(bytes(buf[:1])) > 1:
+                raise TypeError("a buffer of bytes is required, not one of wider items")
         if n == 0 or n > len(buf):
             n = len(buf)
             if n == 0:
                 return 0
-        # What is no buffer (a list) or cannot be written (bytes, a read-only memoryview)
-        # fails here with TypeError, before a read is asked for: in the middle of one, what
-        # the module sent would be lost.
-        if not isinstance(buf, bytearray) and not isinstance(buf, memoryview):  # (no tuple: it is built per call)
-            memoryview(buf)  # only for other types (array.array): a list raises
         buf[0] = buf[0]
         if self._rs != self._re:  # readline() read ahead
             k = self._re - self._rs
@@ -525,7 +558,8 @@ class Stream(IOBase):
             data = data.encode()
         data = check.payload(data)
         total = len(data)
-        if 0 <= n < total:
+        # n checked before anything is sent (a float would fail in the command's digits)
+        if 0 <= check.integer(n, "n", -1, 0x3FFFFFFF) < total:
             total = n
         off = 0
         while off < total:

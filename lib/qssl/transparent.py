@@ -5,7 +5,7 @@
 # The engine's data_mode flag says the module may be in data mode: whenever this
 # socket stops knowing (a link that looks closed, an escape without its OK), the next
 # command resyncs, which escapes first, so no command is ever sent as payload.
-from qssl.compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOTCONN, ETIMEDOUT, ECONNABORTED
+from qssl.compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOTCONN, ETIMEDOUT, ECONNABORTED, EOPNOTSUPP
 import qssl.at as at
 import qssl.check as check
 from qssl.engine import F_CONNECT, F_OK
@@ -57,6 +57,10 @@ class TransparentSocket(SSLSocket):
         self._peer = (host.decode(), port)
         self._state = S_CONNECTED
         self._enter_data()
+
+    def connect_start(self, address):
+        # Inherited, it would open a non-transparent connection (aio.connect calls it).
+        raise OSError(EOPNOTSUPP, "a transparent socket connects with connect() only")
 
     def _enter_data(self):
         e = self._m.eng
