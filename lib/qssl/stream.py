@@ -554,12 +554,15 @@ class Stream(IOBase):
         """MicroPython stream style: writes all of data (its first n bytes when n is
         given) and returns the byte count. A str is written as its UTF-8 bytes, as
         MicroPython streams do (umqtt relies on it); send()/sendall() refuse str."""
+        # n checked before anything is sent (a float would fail in the command's digits);
+        # as a statement: inside the comparison below it made the frame too deep for the
+        # C stack, and every write took it from the heap
+        check.integer(n, "n", -1, 0x3FFFFFFF)
         if isinstance(data, str):
             data = data.encode()
         data = check.payload(data)
         total = len(data)
-        # n checked before anything is sent (a float would fail in the command's digits)
-        if 0 <= check.integer(n, "n", -1, 0x3FFFFFFF) < total:
+        if 0 <= n < total:
             total = n
         off = 0
         while off < total:
