@@ -35,6 +35,7 @@ def test_pdperror_str_has_the_text():
 
 def test_attach_denied_is_a_pdperror_naming_it():
     m = qssl.Modem(FakeUart((b"\r\n+CGREG: 0,3\r\n" + OK,)))
+    m.started = True  # as after start(): the script begins at attach() (which refuses before start())
     e = _raises(m.attach, apn="CMNET", timeout_ms=3000)
     if not isinstance(e, qssl.PDPError):
         raise AssertionError("not a PDPError: %r" % e)
@@ -45,6 +46,7 @@ def test_attach_denied_is_a_pdperror_naming_it():
 
 def test_attach_searching_times_out_naming_it():
     m = qssl.Modem(FakeUart((b"\r\n+CGREG: 0,2\r\n" + OK,)))
+    m.started = True  # as after start(): the script begins at attach() (which refuses before start())
     e = _raises(m.attach, apn="CMNET", timeout_ms=1500)
     if not isinstance(e, qssl.PDPError) or "searching" not in str(e):
         raise AssertionError("want a PDPError naming 'searching': %r" % e)
