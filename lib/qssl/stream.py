@@ -464,15 +464,18 @@ class Stream(IOBase):
             if not self._m.eng.pump() and not last:
                 self._m.eng.ring.nap(1)
 
-    def _try_read(self, buf, n):
-        # bytes read, 0 at end of stream, -1 when nothing is there yet
-        s = self._m.slots
-        i = self._id
+    def _ask_if_due(self, s, i):
         # A "recv" URC lost on the line would stall the socket for ever (the module sends
         # none while its buffer is not empty, ERRATA 11): ask anyway every 2 s, across
         # calls, so short timeouts, non-blocking reads and poll() reach it too.
         if not s.ready[i] and ticks_diff(ticks_ms(), self._probe) >= _PROBE_MS:
             s.ready[i] = 1
+
+    def _try_read(self, buf, n):
+        # bytes read, 0 at end of stream, -1 when nothing is there yet
+        s = self._m.slots
+        i = self._id
+        self._ask_if_due(s, i)
         while s.ready[i]:
             if s.dead[i] > DEAD_PEER:
                 self._raise_dead()
@@ -676,8 +679,7 @@ class Stream(IOBase):
             if self._state != S_CONNECTED or i < 0:
                 return _POLLHUP | _POLLERR
             s = self._m.slots
-            if not s.ready[i] and ticks_diff(ticks_ms(), self._probe) >= _PROBE_MS:
-                s.ready[i] = 1  # as in _try_read: ask the module anyway every 2 s
+            self._ask_if_due(s, i)
             if arg & _POLLIN and (s.ready[i] or s.dead[i] or self._rs != self._re):
                 ret |= _POLLIN
             if arg & _POLLOUT and not s.dead[i]:
