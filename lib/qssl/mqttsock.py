@@ -22,6 +22,8 @@ import binascii
 
 from qssl.compat import IOBase, sleep_ms, ticks_ms, ticks_add, ticks_diff, clamp_ms
 from qssl.compat import EAGAIN, EINVAL, ETIMEDOUT, ECONNABORTED, ENOTCONN
+from qssl.stream import writable_bytes
+import qssl.check as check
 
 AF_INET = 2
 SOCK_STREAM = 1
@@ -188,14 +190,7 @@ class Socket(IOBase):
         end of the stream, ETIMEDOUT after the timeout; non-blocking: None when nothing
         is there."""
         s = self._need()
-        mv = memoryview(buf)
-        # An array as its bytes where memoryview can cast (CPython); elsewhere items
-        # wider than a byte are refused: each would take one byte of the payload.
-        if not isinstance(buf, bytearray) and not isinstance(buf, memoryview):  # (no tuple: built per call)
-            if hasattr(mv, "cast"):
-                mv = mv.cast("B")
-            elif len(mv) and len(bytes(mv[:1])) > 1:
-                raise TypeError("a buffer of bytes is required, not one of wider items")
+        mv = memoryview(writable_bytes(buf))
         if 0 <= n < len(mv):
             mv = mv[:n]
         if not len(mv):
@@ -247,8 +242,7 @@ class Socket(IOBase):
         s = self._need()
         if isinstance(buf, str):
             buf = buf.encode()
-        elif not isinstance(buf, bytes) and not isinstance(buf, bytearray) and not isinstance(buf, memoryview):
-            buf = bytes(memoryview(buf))  # array.array: counted in bytes; a list raises TypeError
+        buf = check.payload(buf)  # array.array: counted in bytes; a list raises TypeError
         if not isinstance(n, int) or isinstance(n, bool):
             raise TypeError("n must be an int")
         if 0 <= n < len(buf):

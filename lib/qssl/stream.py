@@ -33,6 +33,23 @@ _POLLERR = const(8)
 _POLLHUP = const(16)
 
 
+def writable_bytes(buf):
+    """buf for a read into it: a bytearray or memoryview as it is (a memoryview is taken
+    to be of bytes, as in check.payload), another buffer (array.array) as a memoryview of
+    its bytes where memoryview can cast (CPython). TypeError for what is no buffer (a
+    list), cannot be written (bytes, a read-only memoryview) or, where it cannot be cast,
+    has items wider than a byte (each would take one byte of the payload)."""
+    if not isinstance(buf, bytearray) and not isinstance(buf, memoryview):  # (no tuple: it is built per call)
+        buf = memoryview(buf)
+        if hasattr(buf, "cast"):
+            buf = buf.cast("B")
+        elif len(bytes(buf[:1])) > 1:
+            raise TypeError("a buffer of bytes is required, not one of wider items")
+    if len(buf):
+        buf[0] = buf[0]
+    return buf
+
+
 class Stream(IOBase):
     """What SSLSocket, TCPSocket and TransparentSocket share: CPython's socket methods
     and MicroPython's stream methods (select.poll, asyncio). Failures are OSErrors."""
@@ -411,23 +428,11 @@ class Stream(IOBase):
     def _read_into(self, buf, n):
         # n: at most this many bytes; 0 means as many as buf holds
         n = check.integer(n, "nbytes", 0, 0x3FFFFFFF)  # 1 << 30 would be a long int there (31-bit small ints)
-        # What is no buffer (a list) or cannot be written (bytes, a read-only memoryview)
-        # fails here with TypeError, before a read is asked for: in the middle of one, what
-        # the module sent would be lost. Other buffers (array.array) are read into as
-        # their bytes where memoryview can cast (CPython; its items may be signed or wide);
-        # elsewhere items wider than a byte are refused: each would take one byte of the
-        # payload. (A memoryview is taken to be of bytes, as in check.payload.)
-        if not isinstance(buf, bytearray) and not isinstance(buf, memoryview):  # (no tuple: it is built per call)
-            buf = memoryview(buf)
-            if hasattr(buf, "cast"):
-                buf = buf.cast("B")
-            elif len(bytes(buf[:1])) > 1:
-                raise TypeError("a buffer of bytes is required, not one of wider items")
+        buf = writable_bytes(buf)  # before a read is asked for: in the middle of one, the payload would be lost
         if n == 0 or n > len(buf):
             n = len(buf)
             if n == 0:
                 return 0
-        buf[0] = buf[0]
         if self._rs != self._re:  # readline() read ahead
             k = self._re - self._rs
             if k > n:
