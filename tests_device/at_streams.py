@@ -8,7 +8,8 @@
 #   EV_RAW:      (EV_RAW, announced length, payload bytes kept, raw_dropped, None)
 #   EV_OVERFLOW: (EV_OVERFLOW, 0, b"", -1, None)
 from qssl import at
-from qssl.at import (EV_LINE, EV_PROMPT, EV_RAW, EV_OVERFLOW, K_OK, K_ERROR, K_CME,
+import kinds
+from kinds import (EV_LINE, EV_PROMPT, EV_RAW, EV_OVERFLOW, K_OK, K_ERROR, K_CME,
                      K_SEND_OK, K_CLOSE_OK, K_CONNECT, K_CONNECT_OK, K_CONNECT_FAIL,
                      K_RESPONSE, K_URC_RECV, K_URC_CLOSED, K_URC_OPEN, K_URC_QIRDI,
                      K_URC_TCP_CLOSED, K_URC_PDP_DEACT, K_URC_RDY, K_URC_CALL_READY,
@@ -186,7 +187,7 @@ def _record(p, ev, out, dst, raw_cap):
     if ev == EV_LINE:
         code = p.code if p.kind == K_CME else None
         out.append((EV_LINE, p.kind, bytes(p.line[0:p.n]), p.index, code))
-        if p.mode == at.M_RAW:
+        if p.mode == kinds.M_RAW:
             p.set_raw_dst(dst, 0, raw_cap)
     elif ev == EV_RAW:
         out.append((EV_RAW, p.raw_len, bytes(dst[0:p.raw_pos]) if dst else b"", p.raw_dropped, None))

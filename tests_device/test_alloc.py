@@ -8,6 +8,7 @@ import tinytest
 tinytest.setup_path()
 import alloccheck
 from qssl import at
+import kinds
 from qssl.engine import Engine
 from fakeuart import FakeUart
 
@@ -47,16 +48,16 @@ class Feeder:
 
     def _event(self, ev):
         self.events += 1
-        if ev == at.EV_LINE:
+        if ev == kinds.EV_LINE:
             self.kinds += self.p.kind
-            if self.p.mode == at.M_RAW:
+            if self.p.mode == kinds.M_RAW:
                 self.p.set_raw_dst(self.dst, 0, 2048)
 
 
 def test_frame_a_line():
     f = Feeder(b"\r\nOK\r\n")
     zero(f.feed, "framing OK")
-    tinytest.eq(f.kinds, CALLS * at.K_OK)
+    tinytest.eq(f.kinds, CALLS * kinds.K_OK)
 
 
 def test_frame_byte_by_byte():
@@ -72,7 +73,7 @@ def test_frame_byte_by_byte():
             i += 1
 
     zero(run, "framing byte by byte")
-    tinytest.eq(p.kind, at.K_RESPONSE)
+    tinytest.eq(p.kind, kinds.K_RESPONSE)
 
 
 def test_classify_every_kind():
@@ -95,7 +96,7 @@ def test_classify_every_kind():
 def test_classify_bare():
     f = Feeder(b"\r\n10.1.83.188\r\n", 64, at.BARE, True)
     zero(f.feed, "bare line")
-    tinytest.eq(f.p.kind, at.K_RESPONSE)
+    tinytest.eq(f.p.kind, kinds.K_RESPONSE)
 
 
 def test_raw_payload():
@@ -133,7 +134,7 @@ class UrcSink:
         self.ssid = -1
 
     def on_urc(self, p):
-        if p.kind == at.K_URC_RECV:
+        if p.kind == kinds.K_URC_RECV:
             p.fields(p.after(b"+QSSLURC:"))
             self.cid = p.field_int(1)
             self.ssid = p.field_int(2)
@@ -216,7 +217,7 @@ def test_at_ok_round_trip():
         res[0] = e.command(b"AT", 1000)
 
     zero(run, "AT/OK round trip")
-    tinytest.eq(res[0], at.K_OK)
+    tinytest.eq(res[0], kinds.K_OK)
     tinytest.eq(u.lines, CALLS)
 
 

@@ -70,7 +70,7 @@ def test_pty_io_allocates_nothing():
 
 def test_engine_round_trip_over_pty():
     from qssl.engine import Engine
-    from qssl import at
+    import kinds
 
     e = Engine(uart())
     res = [0]
@@ -79,7 +79,7 @@ def test_engine_round_trip_over_pty():
         res[0] = e.command(b"AT", 2000)
 
     tinytest.eq(allocated(run), 0, "AT/OK over the pty")
-    tinytest.eq(res[0], at.K_OK)
+    tinytest.eq(res[0], kinds.K_OK)
 
 
 tinytest.main(globals())

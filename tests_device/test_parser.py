@@ -8,6 +8,7 @@ import tinytest
 tinytest.setup_path()
 import at_streams as S
 from qssl import at
+import kinds
 
 
 def check_case(c):
@@ -51,7 +52,7 @@ def test_raw_all_bytes_byte_exact():
     for sizes in ([0], [1], [7, 300, 2, 1500]):
         p = at.Parser(64)
         p.expect = b"+QSSLRECV:"
-        got = [e for e in S.run(p, data, sizes, 1100) if e[0] == at.EV_RAW]
+        got = [e for e in S.run(p, data, sizes, 1100) if e[0] == kinds.EV_RAW]
         tinytest.eq([e[2] for e in got], [payload, b"\r\nOK\r\n"], "payloads %r" % sizes)
 
 

@@ -9,16 +9,16 @@ def bits(*kinds):
 
 
 def test_masks_match_kinds():
-    err = bits(at.K_ERROR, at.K_CME)
-    assert engine.F_OK == bits(at.K_OK)
+    err = bits(at._K_ERROR, at._K_CME)
+    assert engine._F_OK == bits(at._K_OK)
     assert engine._F_ERR == err
-    assert engine._F_STD == bits(at.K_OK) | err
-    assert engine.F_PROMPT == bits(at.K_PROMPT) | err
-    assert engine.F_SENT == bits(at.K_SEND_OK, at.K_SEND_FAIL) | err
-    assert engine.F_CLOSE == bits(at.K_CLOSE_OK) | err
-    assert engine.F_DEACT == bits(at.K_DEACT_OK) | err
-    assert engine.F_CONNECT == bits(at.K_CONNECT, at._K_NO_CARRIER) | err
-    assert engine._F_REBOOT == bits(at.K_REBOOT)
+    assert engine._F_STD == bits(at._K_OK) | err
+    assert engine._F_PROMPT == bits(at._K_PROMPT) | err
+    assert engine._F_SENT == bits(at._K_SEND_OK, at._K_SEND_FAIL) | err
+    assert engine._F_CLOSE == bits(at._K_CLOSE_OK) | err
+    assert engine._F_DEACT == bits(at._K_DEACT_OK) | err
+    assert engine._F_CONNECT == bits(at._K_CONNECT, at._K_NO_CARRIER) | err
+    assert engine._F_REBOOT == bits(at._K_REBOOT)
 
 
 def test_line_groups_agree_with_the_parser():

@@ -61,7 +61,7 @@ def line_parser(text, expect=None):
     p = HostParser()
     p.expect = expect
     data = text + b"\r\n"
-    assert p.feed(data, 0, len(data)) == at.EV_LINE
+    assert p.feed(data, 0, len(data)) == at._EV_LINE
     return p
 
 
@@ -79,14 +79,14 @@ def test_parser_field_access():
 
 def test_urc_fields():
     p = line_parser(b'+QSSLURC: "recv",3,5')
-    assert p.kind == at.K_URC_RECV
+    assert p.kind == at._K_URC_RECV
     assert p.fields(p.after(b"+QSSLURC:")) == 3
     assert p.field_eq(0, b"recv") and p.field_int(1) == 3 and p.field_int(2) == 5
 
 
 def test_unquoted_urc_spelling():
-    assert line_parser(b"+QSSLURC: recv,0,1").kind == at.K_URC_RECV
-    assert line_parser(b"+QSSLURC: closed,1").kind == at.K_URC_CLOSED
+    assert line_parser(b"+QSSLURC: recv,0,1").kind == at._K_URC_RECV
+    assert line_parser(b"+QSSLURC: closed,1").kind == at._K_URC_CLOSED
 
 
 @pytest.mark.parametrize("line, group", [
@@ -100,18 +100,18 @@ def test_groups(line, group):
     p = at.Parser()
     p.expect = b"+QSSLSTATE:"
     data = b"\r\n" + line + b"\r\n"
-    assert p.feed(data, 0, len(data)) == at.EV_LINE
+    assert p.feed(data, 0, len(data)) == at._EV_LINE
     assert p.group == group
 
 
 def test_kind_tables_are_the_kind_constants():
     # at.py writes these tables as bytes literals (so they can be consts, kept out of the
     # module's dict on a board): they must hold the K_* values they name.
-    assert at._FIN_K == bytes((at.K_OK, at.K_ERROR, at.K_SEND_OK, at.K_SEND_FAIL, at.K_CLOSE_OK,
-                               at.K_DEACT_OK, at.K_CONNECT, at.K_CONNECT_OK, at.K_CONNECT_FAIL,
-                               at.K_ALREADY, at._K_NO_CARRIER))
-    assert at._URC_K == bytes((at.K_URC_RECV, at.K_URC_CLOSED, at.K_URC_RECV, at.K_URC_CLOSED, at.K_URC_OPEN,
-                               at.K_URC_QIRDI, at.K_URC_PDP_DEACT) + (at._K_URC_OTHER,) * 4)
-    assert at._URCX_K == bytes((at.K_URC_RDY, at.K_URC_CALL_READY, at.K_URC_SMS_READY, at._K_URC_LINK_CLOSED))
+    assert at._FIN_K == bytes((at._K_OK, at._K_ERROR, at._K_SEND_OK, at._K_SEND_FAIL, at._K_CLOSE_OK,
+                               at._K_DEACT_OK, at._K_CONNECT, at._K_CONNECT_OK, at._K_CONNECT_FAIL,
+                               at._K_ALREADY, at._K_NO_CARRIER))
+    assert at._URC_K == bytes((at._K_URC_RECV, at._K_URC_CLOSED, at._K_URC_RECV, at._K_URC_CLOSED, at._K_URC_OPEN,
+                               at._K_URC_QIRDI, at._K_URC_PDP_DEACT) + (at._K_URC_OTHER,) * 4)
+    assert at._URCX_K == bytes((at._K_URC_RDY, at._K_URC_CALL_READY, at._K_URC_SMS_READY, at._K_URC_LINK_CLOSED))
     assert len(at._FIN_P) == len(at._FIN_K) and len(at._URC_P) == len(at._URC_K)
     assert len(at._URCX_P) == len(at._URCX_K)

@@ -66,7 +66,7 @@ def test_random_bytes_never_raise(data, line_size, bare, step):
             ev = p.feed(data, i, stop)
             assert p.pos > i or ev != at._EV_NONE or p.pos == stop
             i = p.pos
-            if ev == at.EV_LINE:
+            if ev == at._EV_LINE:
                 assert 0 < p.n <= line_size
                 # field access on whatever came in must not raise either
                 nf = p.fields(0)
@@ -75,9 +75,9 @@ def test_random_bytes_never_raise(data, line_size, bare, step):
                     p.field_eq(k, b"x")
                 at.parse_hex(p.line, 0, p.n)
                 at.is_ipv4(p.line, 0, p.n)
-                if p.mode == at.M_RAW:
+                if p.mode == at._M_RAW:
                     p.set_raw_dst(dst, 0, len(dst))
-            elif ev == at.EV_RAW:
+            elif ev == at._EV_RAW:
                 assert 0 <= p.raw_pos <= len(dst)
                 assert p.raw_pos + p.raw_dropped == p.raw_len
     assert p.unknown >= 0 and p.overflows >= 0 and p.noise >= 0
@@ -97,8 +97,8 @@ def test_garbage_never_spoils_next_response(garbage, eol, line_size, step):
     p = fresh(line_size, b"+QSSLSTATE:")
     tail = b'\r\n+QSSLSTATE: 0,"TCP"\r\n\r\nOK\r\n'
     evs = run(p, garbage + eol + tail, [step], 0)
-    assert evs[-2:] == [(at.EV_LINE, at.K_RESPONSE, b'+QSSLSTATE: 0,"TCP"', -1, None),
-                        (at.EV_LINE, at.K_OK, b"OK", -1, None)]
+    assert evs[-2:] == [(at._EV_LINE, at._K_RESPONSE, b'+QSSLSTATE: 0,"TCP"', -1, None),
+                        (at._EV_LINE, at._K_OK, b"OK", -1, None)]
 
 
 @SETTINGS
@@ -108,11 +108,11 @@ def test_garbage_with_headers_resyncs_after_announced_length(garbage, step):
     # announced remainder brings it back; a valid response is then classified right.
     p = fresh(64)
     run(p, garbage + b"\r\n", [step], 32)
-    if p.mode == at.M_RAW:
+    if p.mode == at._M_RAW:
         run(p, b"\x00" * p.raw_left, [0], 32)
     assert p.mode == at._M_LINE
     evs = run(p, b"\r\nOK\r\n", [step], 32)
-    assert evs[-1] == (at.EV_LINE, at.K_OK, b"OK", -1, None)
+    assert evs[-1] == (at._EV_LINE, at._K_OK, b"OK", -1, None)
 
 
 @SETTINGS
@@ -123,11 +123,11 @@ def test_raw_payloads_byte_exact(payloads, points, spelling):
     data = b"".join(recv_reply(pl, spelling) for pl in payloads)
     p = fresh(64, spelling)
     evs = run(p, data, cuts(data, points), 300)
-    got = [e[2] for e in evs if e[0] == at.EV_RAW]
+    got = [e[2] for e in evs if e[0] == at._EV_RAW]
     want = [pl for pl in payloads if pl]
     assert got == want
-    assert [e[1] for e in evs if e[0] == at.EV_LINE].count(at.K_OK) == len(payloads)
-    assert all(e[3] == 0 for e in evs if e[0] == at.EV_RAW)
+    assert [e[1] for e in evs if e[0] == at._EV_LINE].count(at._K_OK) == len(payloads)
+    assert all(e[3] == 0 for e in evs if e[0] == at._EV_RAW)
 
 
 @SETTINGS
@@ -136,9 +136,9 @@ def test_raw_over_capacity_counts_excess(payload, cap, step):
     cap = min(cap, len(payload))
     data = recv_reply(payload)
     evs = run(fresh(64, b"+QSSLRECV:"), data, [step], cap)
-    raw = [e for e in evs if e[0] == at.EV_RAW]
-    assert raw == [(at.EV_RAW, len(payload), payload[:cap], len(payload) - cap, None)]
-    assert evs[-1][1] == at.K_OK
+    raw = [e for e in evs if e[0] == at._EV_RAW]
+    assert raw == [(at._EV_RAW, len(payload), payload[:cap], len(payload) - cap, None)]
+    assert evs[-1][1] == at._K_OK
 
 
 def test_header_then_zero_length_is_line_mode():
@@ -146,5 +146,5 @@ def test_header_then_zero_length_is_line_mode():
     # damaged one (its length cut), counted as torn so that the read fails.
     p = fresh(64, b"+QSSLRECV:")
     evs = run(p, recv_header(0) + b"\r\nOK\r\n", [1], 16)
-    assert [e[1] for e in evs] == [at.K_UNKNOWN, at.K_OK]
+    assert [e[1] for e in evs] == [at._K_UNKNOWN, at._K_OK]
     assert p.torn == 1 and p.mode == at._M_LINE

@@ -44,7 +44,7 @@ def test_partial_payload_waits_in_raw():
     case = next(c for c in CASES if c.name == "header_512_only_300_arrive")
     p = parser_for(case)
     run(p, case.data, [0])
-    assert p.mode == at.M_RAW
+    assert p.mode == at._M_RAW
     assert p.raw_left == 212
     assert p.raw_pos == 300
 
@@ -53,7 +53,7 @@ def test_counters():
     p = at.Parser(16)
     data = b"\x00\r\n+QFOO\r\n" + b"x" * 40 + b"\r\n\xff\r\nOK\r\n"
     got = run(p, data, [1])
-    assert [e[0] for e in got] == [at.EV_LINE, at.EV_OVERFLOW, at.EV_LINE]
+    assert [e[0] for e in got] == [at._EV_LINE, at._EV_OVERFLOW, at._EV_LINE]
     assert p.unknown == 1 and p.overflows == 1 and p.noise == 2
 
 
@@ -66,8 +66,8 @@ def test_raw_without_destination_discards_and_keeps_sync():
         ev = p.feed(data, i, end)
         i = p.pos
         if ev:
-            evs.append((ev, p.kind if ev == at.EV_LINE else p.raw_dropped))
-    assert evs == [(at.EV_LINE, at.K_UNKNOWN), (at.EV_RAW, 6), (at.EV_LINE, at.K_OK)]
+            evs.append((ev, p.kind if ev == at._EV_LINE else p.raw_dropped))
+    assert evs == [(at._EV_LINE, at._K_UNKNOWN), (at._EV_RAW, 6), (at._EV_LINE, at._K_OK)]
 
 
 def test_start_raw_by_owner():
@@ -78,9 +78,9 @@ def test_start_raw_by_owner():
     dst = bytearray(8)
     p.set_raw_dst(dst, 0, 8)
     p.start_raw(5)
-    assert p.feed(b"ab\r\ncOK\r\n", 0, 9) == at.EV_RAW
+    assert p.feed(b"ab\r\ncOK\r\n", 0, 9) == at._EV_RAW
     assert bytes(dst[:5]) == b"ab\r\nc" and p.pos == 5
-    assert p.feed(b"ab\r\ncOK\r\n", 5, 9) == at.EV_LINE and p.kind == at.K_OK
+    assert p.feed(b"ab\r\ncOK\r\n", 5, 9) == at._EV_LINE and p.kind == at._K_OK
     p.start_raw(0)
     assert p.mode == at._M_LINE
 
@@ -89,7 +89,7 @@ def test_reset_drops_half_line_and_raw():
     p = at.Parser()
     p.feed(b"\r\n+QSSL", 0, 7)
     p.reset()
-    assert p.feed(b"OK\r\n", 0, 4) == at.EV_LINE and bytes(p.line[: p.n]) == b"OK"
+    assert p.feed(b"OK\r\n", 0, 4) == at._EV_LINE and bytes(p.line[: p.n]) == b"OK"
 
 
 def test_empty_feed_is_a_no_op():
@@ -97,9 +97,9 @@ def test_empty_feed_is_a_no_op():
     p.expect = b"+QSSLRECV:"
     head = recv_header(3)[:-1]  # ends with CR, its LF comes in the next chunk
     dst = bytearray(8)
-    assert p.feed(head, 0, len(head)) == at.EV_LINE
+    assert p.feed(head, 0, len(head)) == at._EV_LINE
     p.set_raw_dst(dst, 0, 8)
     assert p.feed(head, len(head), len(head)) == at._EV_NONE
     rest = b"\nabc\r\nOK\r\n"
-    assert p.feed(rest, 0, len(rest)) == at.EV_RAW
+    assert p.feed(rest, 0, len(rest)) == at._EV_RAW
     assert bytes(dst[: p.raw_pos]) == b"abc"

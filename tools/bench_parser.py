@@ -34,6 +34,7 @@ def _mp_main():
     gc.collect()
     after_import = gc.mem_alloc()
     from qssl import at
+    import kinds
     from qssl.engine import Engine
     from fakeuart import FakeUart
 
@@ -132,14 +133,14 @@ def _mp_main():
 
         def event(self, ev):
             p = self.p
-            if ev == at.EV_LINE:
-                if p.mode == at.M_RAW:
+            if ev == kinds.EV_LINE:
+                if p.mode == kinds.M_RAW:
                     p.set_raw_dst(self.dst, 0, 1500)
                 elif 30 <= p.kind < 50:
                     p.fields(p.after(b"+"))
                     p.field_int(1)
                     self.urcs += 1
-            elif ev == at.EV_RAW:
+            elif ev == kinds.EV_RAW:
                 self.raw += p.raw_pos
 
     def through(data, expect):

@@ -279,7 +279,7 @@ def check_clean(world, what="", peer_text=True):
         kind = m.eng.command(b"AT", 5000)
     except OSError as e:
         raise CaseFailure("%s: AT after the case failed: %r" % (what, e))
-    if kind != at.K_OK:
+    if kind != at._K_OK:
         raise CaseFailure("%s: AT after the case answered kind %d" % (what, kind))
     waiting = world.module_waiting()
     if waiting:
@@ -380,7 +380,7 @@ def case_status(world, arm, what):
 def case_at(world, arm, what):
     arm(world.emu)
     res, exc, _ = timed(world.m.eng.command, world.timeout, b"AT", int(world.timeout * 1000))
-    if exc is None and res not in (at.K_OK, at.K_REBOOT, at.K_ERROR, at.K_CME):
+    if exc is None and res not in (at._K_OK, at._K_REBOOT, at._K_ERROR, at._K_CME):
         raise CaseFailure("%s: AT ended with kind %d" % (what, res))
     return exc
 

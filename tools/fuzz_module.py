@@ -115,7 +115,8 @@ _NAMES = ("ticks_ms", "sleep_ms", "ticks_add", "ticks_diff", "napper")
 
 def patch(clock):
     """Put clock into qssl's modules (every loaded qssl module that imported the time
-    functions). Returns a function that puts the real ones back."""
+    functions, and compat itself for the modules that call compat.ticks_ms()). Returns a
+    function that puts the real ones back."""
     import sys
     import qssl.engine
     import qssl.stream
@@ -131,7 +132,7 @@ def patch(clock):
             "napper": lambda port: clock.sleep_ms}
     for key in sorted(sys.modules):
         m = sys.modules[key]
-        if m is None or not (key == "qssl" or key.startswith("qssl.")) or key == "qssl.compat":
+        if m is None or not (key == "qssl" or key.startswith("qssl.")):
             continue
         for name in _NAMES:
             if hasattr(m, name):

@@ -5,47 +5,51 @@
 # prefix -> URC table -> unknown. RAW(n) is entered only after a header gave a length
 # (+QSSLRECV:, +QSSLRCV:, +QIRD:) or when the owner asks for it; it counts bytes and
 # never looks for delimiters. Nothing here allocates per byte, per line or per URC.
-from qssl.compat import const, EIO
+from qssl.compat import const
+
+# errno values that are the same on every port (POSIX's historical low numbers), as private
+# copies (tests_host/test_shared_consts.py checks them against errno).
+_EIO = const(5)
 
 # Events returned by Parser.feed()
 _EV_NONE = const(0)  # all input consumed, nothing complete yet
-EV_LINE = const(1)  # a line is in line[0:n], its kind in .kind
-EV_PROMPT = const(2)  # "> " seen at the start of a line
-EV_RAW = const(3)  # a RAW(n) payload has been fully consumed
-EV_OVERFLOW = const(4)  # an over-long line was dropped up to its line end
+_EV_LINE = const(1)  # a line is in line[0:n], its kind in .kind
+_EV_PROMPT = const(2)  # "> " seen at the start of a line
+_EV_RAW = const(3)  # a RAW(n) payload has been fully consumed
+_EV_OVERFLOW = const(4)  # an over-long line was dropped up to its line end
 
 # Line kinds, by group (Parser.group says which; the engine routes by group, never by
 # number ranges). Final results end a command:
-K_OK = const(1)
-K_ERROR = const(2)
-K_CME = const(3)  # +CME ERROR: <code> / +CMS ERROR: <code>, code in .code
-K_SEND_OK = const(4)
-K_SEND_FAIL = const(5)
-K_CLOSE_OK = const(6)
-K_DEACT_OK = const(7)
-K_CONNECT = const(8)
-K_CONNECT_OK = const(9)
-K_CONNECT_FAIL = const(10)
-K_ALREADY = const(11)
+_K_OK = const(1)
+_K_ERROR = const(2)
+_K_CME = const(3)  # +CME ERROR: <code> / +CMS ERROR: <code>, code in .code
+_K_SEND_OK = const(4)
+_K_SEND_FAIL = const(5)
+_K_CLOSE_OK = const(6)
+_K_DEACT_OK = const(7)
+_K_CONNECT = const(8)
+_K_CONNECT_OK = const(9)
+_K_CONNECT_FAIL = const(10)
+_K_ALREADY = const(11)
 _K_NO_CARRIER = const(12)
-K_PROMPT = const(18)  # set by the engine when "> " ends a command's first half
-K_REBOOT = const(19)  # set by the engine when RDY ends a command (the module restarted)
+_K_PROMPT = const(18)  # set by the engine when "> " ends a command's first half
+_K_REBOOT = const(19)  # set by the engine when RDY ends a command (the module restarted)
 # The running command's response lines:
-K_RESPONSE = const(20)  # matched the running command's expected prefix
+_K_RESPONSE = const(20)  # matched the running command's expected prefix
 # URCs, any time:
-K_URC_RECV = const(30)  # +QSSLURC: "recv",<cid>,<ssid>
-K_URC_CLOSED = const(31)  # +QSSLURC: "closed",<ssid>
-K_URC_OPEN = const(32)  # +QSSLOPEN: <ssid>,<code>
-K_URC_QIRDI = const(33)  # +QIRDI: <cid>,<sc>,<sid>
-K_URC_TCP_CLOSED = const(34)  # <i>, CLOSED
-K_URC_PDP_DEACT = const(35)  # +PDP DEACT
-K_URC_RDY = const(36)  # RDY: the module (re)started
-K_URC_CALL_READY = const(37)  # Call Ready: readiness, also after a SIM becomes ready
-K_URC_SMS_READY = const(38)  # SMS Ready: the same
+_K_URC_RECV = const(30)  # +QSSLURC: "recv",<cid>,<ssid>
+_K_URC_CLOSED = const(31)  # +QSSLURC: "closed",<ssid>
+_K_URC_OPEN = const(32)  # +QSSLOPEN: <ssid>,<code>
+_K_URC_QIRDI = const(33)  # +QIRDI: <cid>,<sc>,<sid>
+_K_URC_TCP_CLOSED = const(34)  # <i>, CLOSED
+_K_URC_PDP_DEACT = const(35)  # +PDP DEACT
+_K_URC_RDY = const(36)  # RDY: the module (re)started
+_K_URC_CALL_READY = const(37)  # Call Ready: readiness, also after a SIM becomes ready
+_K_URC_SMS_READY = const(38)  # SMS Ready: the same
 _K_URC_LINK_CLOSED = const(39)  # CLOSED: the transparent link broke
 _K_URC_OTHER = const(40)  # a known-harmless URC we do not act on
-K_ECHO = const(50)  # an echoed command line
-K_UNKNOWN = const(60)
+_K_ECHO = const(50)  # an echoed command line
+_K_UNKNOWN = const(60)
 
 # Groups (Parser.group)
 _G_FINAL = const(1)
@@ -57,8 +61,8 @@ _G_UNKNOWN = const(6)
 
 # Parser modes
 _M_LINE = const(0)
-M_RAW = const(1)
-M_DATA = const(2)  # transparent data mode: the owner reads the ring itself
+_M_RAW = const(1)
+_M_DATA = const(2)  # transparent data mode: the owner reads the ring itself
 
 _MAX_FIELDS = const(16)
 # Numbers in module lines stay below 2**28, so they are small ints on every board.
@@ -66,7 +70,7 @@ _MAX_DIGITS = const(8)
 _MAX_HEX = const(7)
 
 # Pass as the expected prefix for commands that answer with unprefixed lines
-# (AT+QILOCIP, ATI): those lines then come out as K_RESPONSE, after URCs are ruled out.
+# (AT+QILOCIP, ATI): those lines then come out as _K_RESPONSE, after URCs are ruled out.
 BARE = b"<bare>"
 
 
@@ -87,8 +91,8 @@ _FIN_P = const((
     b"ALREADY CONNECT",
     b"NO CARRIER",
 ))
-# (K_OK, K_ERROR, K_SEND_OK, K_SEND_FAIL, K_CLOSE_OK, K_DEACT_OK, K_CONNECT, K_CONNECT_OK,
-#  K_CONNECT_FAIL, K_ALREADY, _K_NO_CARRIER), as a literal so that it can be a const
+# (_K_OK, _K_ERROR, _K_SEND_OK, _K_SEND_FAIL, _K_CLOSE_OK, _K_DEACT_OK, _K_CONNECT, _K_CONNECT_OK,
+#  _K_CONNECT_FAIL, _K_ALREADY, _K_NO_CARRIER), as a literal so that it can be a const
 _FIN_K = const(b"\x01\x02\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c")
 # URCs matched by prefix
 _URC_P = const((
@@ -104,12 +108,12 @@ _URC_P = const((
     b"+CGREG: ",
     b"+CREG: ",
 ))
-# (K_URC_RECV, K_URC_CLOSED, K_URC_RECV, K_URC_CLOSED, K_URC_OPEN, K_URC_QIRDI,
-#  K_URC_PDP_DEACT, then _K_URC_OTHER four times)
+# (_K_URC_RECV, _K_URC_CLOSED, _K_URC_RECV, _K_URC_CLOSED, _K_URC_OPEN, _K_URC_QIRDI,
+#  _K_URC_PDP_DEACT, then _K_URC_OTHER four times)
 _URC_K = const(b"\x1e\x1f\x1e\x1f\x20\x21\x23\x28\x28\x28\x28")
-# URCs matched exactly; "CLOSED" after "<i>, " is K_URC_TCP_CLOSED instead
+# URCs matched exactly; "CLOSED" after "<i>, " is _K_URC_TCP_CLOSED instead
 _URCX_P = const((b"RDY", b"Call Ready", b"SMS Ready", b"CLOSED"))
-_URCX_K = const(b"\x24\x25\x26\x27")  # (K_URC_RDY, K_URC_CALL_READY, K_URC_SMS_READY, _K_URC_LINK_CLOSED)
+_URCX_K = const(b"\x24\x25\x26\x27")  # (_K_URC_RDY, _K_URC_CALL_READY, _K_URC_SMS_READY, _K_URC_LINK_CLOSED)
 _ERR_P = const((b"+CME ERROR:", b"+CMS ERROR:"))
 # Headers that announce a payload of <last field> bytes.
 _RAW_P = const((b"+QSSLRECV:", b"+QSSLRCV:", b"+QIRD:"))
@@ -180,7 +184,7 @@ class Parser:
             if self._trail:  # here, not in _feed_line: its frame must stay small enough for the stack
                 i = self._eat_trail(buf, i, end)
             return self._feed_line(buf, i, end)
-        if self.mode == M_RAW:
+        if self.mode == _M_RAW:
             return self._feed_raw(buf, i, end)
         self.pos = i
         return _EV_NONE
@@ -205,14 +209,14 @@ class Parser:
                     self.n = 0
                     self.overflows += 1
                     self.pos = i
-                    return EV_OVERFLOW
+                    return _EV_OVERFLOW
                 if n == 0:
                     continue
                 self.n = n
                 self.pos = i
                 self._handed = True
                 self._classify()
-                return EV_LINE
+                return _EV_LINE
             self._skip_lf = False
             if c == 0 or c == 0xFF:
                 self.noise += 1
@@ -232,7 +236,7 @@ class Parser:
                 if c == 32 and n == 2 and line[0] == 62:  # "> "
                     self.n = 0
                     self.pos = i
-                    return EV_PROMPT
+                    return _EV_PROMPT
         self.n = n
         self.pos = i
         return _EV_NONE
@@ -284,20 +288,20 @@ class Parser:
         self.after_raw = True
         if self._want_trail:
             self._trail = 1
-        return EV_RAW
+        return _EV_RAW
 
     # --- classification ---------------------------------------------------------
     def _classify(self):
         self._kind()
         k = self.kind
-        if k == K_RESPONSE:
+        if k == _K_RESPONSE:
             self.group = _G_RESPONSE
-        elif k == K_ECHO:
+        elif k == _K_ECHO:
             self.group = _G_ECHO
-        elif k == K_UNKNOWN:
+        elif k == _K_UNKNOWN:
             self.group = _G_UNKNOWN
-        elif k < K_RESPONSE:
-            self.group = _G_LATE if self.index >= 0 and K_CONNECT_OK <= k <= K_ALREADY else _G_FINAL
+        elif k < _K_RESPONSE:
+            self.group = _G_LATE if self.index >= 0 and _K_CONNECT_OK <= k <= _K_ALREADY else _G_FINAL
         else:
             self.group = _G_URC
 
@@ -317,7 +321,7 @@ class Parser:
             if self._exact(_URCX_P, s) == 3:
                 self.index = line[0] - 48
                 self.body = s
-                self.kind = K_URC_TCP_CLOSED
+                self.kind = _K_URC_TCP_CLOSED
                 return
         if line[0] != 43:  # finals never start with "+": skip their table
             k = self._exact(_FIN_P, 0)
@@ -325,7 +329,7 @@ class Parser:
                 self.kind = _FIN_K[k]
                 return
         if self._prefix(_ERR_P) >= 0:
-            self.kind = K_CME
+            self.kind = _K_CME
             k = parse_int(line, 11, self.n)
             self.code = -1 if k is None else k
             return
@@ -333,7 +337,7 @@ class Parser:
             self._raw_header()
             return
         if self.expect is not None and not self.expect_bare and line.startswith(self.expect):
-            self.kind = K_RESPONSE
+            self.kind = _K_RESPONSE
             return
         k = self._prefix(_URC_P)
         if k >= 0:
@@ -344,12 +348,12 @@ class Parser:
             self.kind = _URCX_K[k]
             return
         if self.n >= 2 and (line[0] | 32) == 97 and (line[1] | 32) == 116:  # "AT" / "at"
-            self.kind = K_ECHO
+            self.kind = _K_ECHO
             return
         if self.expect_bare:
-            self.kind = K_RESPONSE
+            self.kind = _K_RESPONSE
             return
-        self.kind = K_UNKNOWN
+        self.kind = _K_UNKNOWN
         self.unknown += 1
         if self.after_raw:
             self.slipped += 1
@@ -414,12 +418,12 @@ class Parser:
         self.raw_left = v
         self.raw_dropped = 0
         if v > 0:
-            self.mode = M_RAW
+            self.mode = _M_RAW
             self._want_trail = True
         if not bad and self.expect is not None and line.startswith(self.expect):
-            self.kind = K_RESPONSE
+            self.kind = _K_RESPONSE
         else:
-            self.kind = K_UNKNOWN
+            self.kind = _K_UNKNOWN
             self.unknown += 1
             if bad:
                 self.torn += 1
@@ -578,5 +582,5 @@ def text(buf, start, end):
     for i in range(start, end):
         c = buf[i]
         if c < 32 or c > 126:
-            raise OSError(EIO, "garbled text from the module")
+            raise OSError(_EIO, "garbled text from the module")
     return bytes(buf[start:end]).decode()

@@ -2,20 +2,34 @@
 # PDP context with its failure diagnosis (chapter 4), leftover sockets, status and
 # recovery. Modem methods call in here: a program holds these functions in RAM only
 # from its first start(), and a frozen build keeps their code in flash.
-from qssl.compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, clamp_ms, ETIMEDOUT, EACCES, ENOENT, EIO, ENOTCONN
-from qssl.engine import F_DEACT, F_CLOSE
-from qssl.slots import NSOCK, DEAD_PDP, DEAD_REBOOT
+from qssl.compat import const, clamp_ms
+import qssl.compat as compat
 import qssl.at as at
 import qssl.check as check
+
+# Constants of other modules, as private copies: folded into the bytecode, no globals
+# (tests_host/test_shared_consts.py checks each against its source).
+_EACCES = const(13)
+_ENOENT = const(2)
+_EIO = const(5)
+_DEAD_PDP = const(3)
+_DEAD_REBOOT = const(4)
+_F_CLOSE = const(0x4C)
+_F_DEACT = const(0x8C)
+_K_CLOSE_OK = const(6)
+_K_CME = const(3)
+_K_DEACT_OK = const(7)
+_K_OK = const(1)
+_NSOCK = const(6)
 
 _POWER_OFF_MS = const(1500)  # off long enough for the module to lose its state
 
 
 def _left(deadline, longest):
     """ms left before deadline, at most longest; OSError(ETIMEDOUT) when none."""
-    t = ticks_diff(deadline, ticks_ms())
+    t = compat.ticks_diff(deadline, compat.ticks_ms())
     if t <= 0:
-        raise OSError(ETIMEDOUT, "timed out")
+        raise OSError(compat.ETIMEDOUT, "timed out")
     return t if t < longest else longest
 
 
@@ -33,7 +47,7 @@ def _known_good(m):
 def start(m, pin, timeout_ms):
     if pin is not None:
         pin = check.text(pin, "pin", 8)
-    deadline = ticks_add(ticks_ms(), clamp_ms(timeout_ms))
+    deadline = compat.ticks_add(compat.ticks_ms(), clamp_ms(timeout_ms))
     _sync(m.eng, deadline)
     _bring_up(m, pin, deadline)
 
@@ -52,29 +66,29 @@ def _bring_up(m, pin, deadline):
         m._lines = lines
         e.on_line = m._take_line
         kind = e.command(b"AT+CPIN?", _left(deadline, 5000), b"+CPIN:")
-        state = lines[0][7:].strip() if lines and kind == at.K_OK else b""
+        state = lines[0][7:].strip() if lines and kind == _K_OK else b""
         if state == b"READY":
             break
-        if kind == at.K_CME and e.p.code == 10:
-            raise OSError(ENOENT, "SIM not inserted (+CME ERROR: 10)")
+        if kind == _K_CME and e.p.code == 10:
+            raise OSError(_ENOENT, "SIM not inserted (+CME ERROR: 10)")
         if state == b"SIM PUK":
-            raise OSError(EACCES, "the SIM is blocked and asks for its PUK: unlock it in a phone")
+            raise OSError(_EACCES, "the SIM is blocked and asks for its PUK: unlock it in a phone")
         if state == b"SIM PIN" and not entered:
             if pin is None:
-                raise OSError(EACCES, "the SIM asks for its PIN: call start(pin=...)")
+                raise OSError(_EACCES, "the SIM asks for its PIN: call start(pin=...)")
             e.begin(b"AT+CPIN=")
             e.add_quoted(pin)
             kind = e.run(_left(deadline, 5000))
-            if kind == at.K_CME and e.p.code == 16:
-                raise OSError(EACCES, "wrong SIM PIN (+CME ERROR: 16); the SIM blocks after 3 tries")
+            if kind == _K_CME and e.p.code == 16:
+                raise OSError(_EACCES, "wrong SIM PIN (+CME ERROR: 16); the SIM blocks after 3 tries")
             e.check(kind)
             entered = True
-        elif ticks_diff(deadline, ticks_ms()) <= 0:
-            if kind != at.K_OK:
+        elif compat.ticks_diff(deadline, compat.ticks_ms()) <= 0:
+            if kind != _K_OK:
                 e.fail(kind)
-            raise OSError(ETIMEDOUT, "SIM not ready: " + state.decode())
-        left = ticks_diff(deadline, ticks_ms())
-        sleep_ms(500 if left > 500 else left)  # SIM busy after power-up, or the PIN just entered
+            raise OSError(compat.ETIMEDOUT, "SIM not ready: " + state.decode())
+        left = compat.ticks_diff(deadline, compat.ticks_ms())
+        compat.sleep_ms(500 if left > 500 else left)  # SIM busy after power-up, or the PIN just entered
     m._pin = pin
     m.started = True
     _close_foreign(m, deadline)
@@ -91,19 +105,19 @@ def _sync(e, deadline):
     noise = p.noise + p.unknown
     step = 0
     while True:
-        t = ticks_diff(deadline, ticks_ms())
+        t = compat.ticks_diff(deadline, compat.ticks_ms())
         if t <= 0:
             if p.noise + p.unknown != noise:
-                raise OSError(ETIMEDOUT, "no answer to AT, only unreadable bytes (%d noise, %d"
+                raise OSError(compat.ETIMEDOUT, "no answer to AT, only unreadable bytes (%d noise, %d"
                               " unknown lines): is the baud rate right?" % (p.noise, p.unknown))
-            raise OSError(ETIMEDOUT, "no answer to AT: is the module powered and wired (TX/RX crossed)?")
+            raise OSError(compat.ETIMEDOUT, "no answer to AT: is the module powered and wired (TX/RX crossed)?")
         e.owed = 1460 if step == 1 else 0
         e.data_mode = step == 2
         try:
             e.resync(t if t < 3000 else 3000)
             return
         except OSError as ex:
-            if ex.errno != ETIMEDOUT:
+            if ex.errno != compat.ETIMEDOUT:
                 raise
         step += 1
 
@@ -115,8 +129,8 @@ def attach(m, apn, user, password, timeout_ms):
     if not m.started:
         # Echo still on, text errors, the SIM not asked: and the connect that follows
         # would refuse for want of start() anyway.
-        raise OSError(ENOTCONN, "call modem.start() before modem.attach()")
-    deadline = ticks_add(ticks_ms(), clamp_ms(timeout_ms))
+        raise OSError(compat.ENOTCONN, "call modem.start() before modem.attach()")
+    deadline = compat.ticks_add(compat.ticks_ms(), clamp_ms(timeout_ms))
     # Wait until registered on the packet network (home or roaming).
     while True:
         stat = _query_int(m, b"AT+CGREG?", b"+CGREG:", 1, _left(deadline, 5000))
@@ -124,12 +138,12 @@ def attach(m, apn, user, password, timeout_ms):
             break
         if stat == 3:
             raise _pdp_error("CGREG", "registration denied by the network (+CGREG stat 3): check the SIM's plan")
-        if ticks_diff(deadline, ticks_ms()) <= 1000:
+        if compat.ticks_diff(deadline, compat.ticks_ms()) <= 1000:
             words = ("not registered, not searching", "registered (home)", "searching", "registration denied",
                      "unknown", "registered (roaming)")
             words = words[stat] if stat is not None and 0 <= stat < len(words) else "no answer"
             raise _pdp_error("CGREG", "not registered on the packet network: %s (stat %s)" % (words, stat))
-        sleep_ms(1000)
+        compat.sleep_ms(1000)
     state = m.status(_left(deadline, 5000))[0]
     if state == "PDP DEACT":
         m.detach(_left(deadline, 40000))
@@ -153,15 +167,15 @@ def attach(m, apn, user, password, timeout_ms):
         state = "IP START"
     if state in ("IP START", "IP CONFIG", "IP IND"):
         kind = e.command(b"AT+QIACT", _left(deadline, 150000))
-        if kind != at.K_OK:
+        if kind != _K_OK:
             # Chapter 4 / ERRATA 23: attach, registration, APN, then give up.
             if _query_int(m, b"AT+CGATT?", b"+CGATT:", 0, _left(deadline, 5000)) != 1:
-                if e.command(b"AT+CGATT=1", _left(deadline, 75000)) != at.K_OK:
+                if e.command(b"AT+CGATT=1", _left(deadline, 75000)) != _K_OK:
                     raise _pdp_error("CGATT", "the module could not attach to the packet domain")
             stat = _query_int(m, b"AT+CGREG?", b"+CGREG:", 1, _left(deadline, 5000))
             if stat not in (1, 5):
                 raise _pdp_error("CGREG", "not registered on the packet network (stat %s)" % stat)
-            if e.command(b"AT+QIACT", _left(deadline, 150000)) != at.K_OK:
+            if e.command(b"AT+QIACT", _left(deadline, 150000)) != _K_OK:
                 raise _pdp_error(
                     "QIACT",
                     "activation refused though attached and registered: check the APN, that the"
@@ -172,7 +186,7 @@ def attach(m, apn, user, password, timeout_ms):
     # AT+QILOCIP answers a bare address and no OK (ERRATA 18).
     ips = []
     kind = bare_ips(m, ips, b"AT+QILOCIP", _left(deadline, 5000))
-    if kind != at.K_OK or not ips:
+    if kind != _K_OK or not ips:
         e.fail(kind)
     m.ip = ips[0]
     m._apn = (apn, user, password)
@@ -189,7 +203,7 @@ def bare_ips(m, ips, cmd, timeout_ms):
     def take(p):
         if at.is_ipv4(p.line, 0, p.n):
             ips.append(at.text(p.line, 0, p.n))
-            e.final = at.K_OK
+            e.final = _K_OK
 
     e.on_line = take
     if cmd is not None:
@@ -204,7 +218,7 @@ def _query_int(m, cmd, prefix, field, timeout_ms):
     m._lines = []
     m.eng.on_line = m._take_line
     kind = m.eng.command(cmd, timeout_ms, prefix)
-    if kind != at.K_OK or not m._lines:
+    if kind != _K_OK or not m._lines:
         return None
     line = m._lines[0]
     offs = [0] * 8
@@ -215,12 +229,12 @@ def _query_int(m, cmd, prefix, field, timeout_ms):
 
 
 def detach(m, timeout_ms):
-    kind = m.eng.command(b"AT+QIDEACT", timeout_ms, None, F_DEACT)
-    if kind != at.K_DEACT_OK:
+    kind = m.eng.command(b"AT+QIDEACT", timeout_ms, None, _F_DEACT)
+    if kind != _K_DEACT_OK:
         m.eng.fail(kind)
     m.ip = None
     m._apn = None  # asked for: recovery does not bring it back
-    m.slots.kill_all(DEAD_PDP)
+    m.slots.kill_all(_DEAD_PDP)
 
 
 _STATES = ("IP INITIAL", "IP START", "IP CONFIG", "IP IND", "IP GPRSACT", "IP STATUS",
@@ -232,7 +246,7 @@ def status(m, timeout_ms):
     rows = []
     state = None
     s = m.slots
-    busy = bytearray(NSOCK)
+    busy = bytearray(_NSOCK)
     for line in m.query(b"AT+QSSLSTATE", b"+QSSLSTATE:", timeout_ms):
         offs = [0] * 12
         n = at.split_fields(line, 11, len(line), offs)
@@ -241,22 +255,22 @@ def status(m, timeout_ms):
         if n == 1:
             state = at.text(line, offs[0], offs[1])
             if state not in _STATES:
-                raise OSError(EIO, "garbled AT+QSSLSTATE state: %r" % state)
+                raise OSError(_EIO, "garbled AT+QSSLSTATE state: %r" % state)
         elif n == 6:
             i = at.parse_int(line, offs[0], offs[1])
             row = (i, at.text(line, offs[2], offs[3]), at.text(line, offs[4], offs[5]),
                    at.parse_int(line, offs[6], offs[7]), at.text(line, offs[8], offs[9]),
                    at.parse_int(line, offs[10], offs[11]))
-            if (i is None or not 0 <= i < NSOCK or row[1] not in ("TCP", "UDP") or row[3] is None
+            if (i is None or not 0 <= i < _NSOCK or row[1] not in ("TCP", "UDP") or row[3] is None
                     or row[4] not in _SOCKET_STATES or row[5] not in (0, 1) or busy[i]):
-                raise OSError(EIO, "garbled AT+QSSLSTATE row")
+                raise OSError(_EIO, "garbled AT+QSSLSTATE row")
             busy[i] = 1
             rows.append(row[:5] + (row[5] == 1,))
         else:
-            raise OSError(EIO, "garbled AT+QSSLSTATE line")
+            raise OSError(_EIO, "garbled AT+QSSLSTATE line")
     if state is None:
-        raise OSError(EIO, "AT+QSSLSTATE answered without its state line")
-    for i in range(NSOCK):
+        raise OSError(_EIO, "AT+QSSLSTATE answered without its state line")
+    for i in range(_NSOCK):
         s.foreign[i] = 1 if busy[i] and s.owner[i] is None else 0
     return state, rows
 
@@ -272,46 +286,46 @@ def _close_foreign(m, deadline):
         e.begin(b"AT+QSSLCLOSE=" if row[5] else b"AT+QICLOSE=")
         e.add_int(i)
         try:
-            if e.run(_left(deadline, 5000), None, F_CLOSE) == at.K_CLOSE_OK:
+            if e.run(_left(deadline, 5000), None, _F_CLOSE) == _K_CLOSE_OK:
                 m.slots.foreign[i] = 0
         except OSError as ex:
-            if ex.errno == ETIMEDOUT:
+            if ex.errno == compat.ETIMEDOUT:
                 raise
 
 
 def close_foreign(m, timeout_ms):
     """_close_foreign within timeout_ms (asked before a connect when no index is free)."""
-    _close_foreign(m, ticks_add(ticks_ms(), clamp_ms(timeout_ms)))
+    _close_foreign(m, compat.ticks_add(compat.ticks_ms(), clamp_ms(timeout_ms)))
 
 
 def recover(m, timeout_ms):
-    deadline = ticks_add(ticks_ms(), clamp_ms(timeout_ms))
+    deadline = compat.ticks_add(compat.ticks_ms(), clamp_ms(timeout_ms))
     e = m.eng
     m.recoveries += 1
     echoes = e.echoes
     try:
         e.resync(_left(deadline, 10000))
     except OSError as ex:
-        if ex.errno != ETIMEDOUT or m.power is None:
-            raise OSError(ETIMEDOUT, "the module does not answer; give Modem(power=...) so"
+        if ex.errno != compat.ETIMEDOUT or m.power is None:
+            raise OSError(compat.ETIMEDOUT, "the module does not answer; give Modem(power=...) so"
                           " recovery can power-cycle it")
         # Power-cycle: off long enough for the module to lose its state.
         m.power_cycles += 1
         m.power(False)
-        sleep_ms(_POWER_OFF_MS)
+        compat.sleep_ms(_POWER_OFF_MS)
         m.power(True)
         e.unsure = False
         e.owed = 0
         e.data_mode = False
-        m._lost(DEAD_REBOOT)
-        _sync(e, ticks_add(ticks_ms(), _left(deadline, 30000)))
-    _bring_up(m, m._pin, ticks_add(ticks_ms(), _left(deadline, 30000)))
+        m._lost(_DEAD_REBOOT)
+        _sync(e, compat.ticks_add(compat.ticks_ms(), _left(deadline, 30000)))
+    _bring_up(m, m._pin, compat.ticks_add(compat.ticks_ms(), _left(deadline, 30000)))
     # An echo where we had switched it off, or "+CMEE: 0": the module restarted unseen.
     restarted = e.echoes != echoes
     state = m.status(_left(deadline, 5000))[0]
     if state not in ("IP STATUS", "IP PROCESSING", "IP GPRSACT"):
         # The PDP context is gone (unseen restart or PDP loss): so are open sockets.
-        m.slots.kill_all(DEAD_REBOOT if restarted else DEAD_PDP)
+        m.slots.kill_all(_DEAD_REBOOT if restarted else _DEAD_PDP)
         m.ip = None
     if m._apn is not None and m.ip is None:
         apn, user, password = m._apn

@@ -1,9 +1,17 @@
 # The module's certificate store: AT+QSECWRITE / QSECREAD / QSECDEL, with the names
 # and size limits of the application note checked before anything is sent.
-from qssl.compat import const, EINVAL, EIO, ENOENT
-from qssl.engine import F_CONNECT
+from qssl.compat import const
 import qssl.at as at
 import qssl.check as check
+
+# Constants of other modules, as private copies: folded into the bytecode, no globals
+# (tests_host/test_shared_consts.py checks each against its source).
+_EINVAL = const(22)
+_EIO = const(5)
+_ENOENT = const(2)
+_F_CONNECT = const(0x110C)
+_K_CME = const(3)
+_K_CONNECT = const(8)
 
 _RAM_MAX = const(32768)
 _NVRAM_MAX = const(2017)
@@ -32,9 +40,9 @@ def check_name(name, size=None, what="certificate name"):
     elif b.startswith(b"NVRAM:") and b[6:].decode() in _NVRAM_NAMES:
         limit = _NVRAM_MAX
     else:
-        raise OSError(EINVAL, 'certificate names are "RAM:<file>" or "NVRAM:CA0|CC0|CK0": ' + b.decode())
+        raise OSError(_EINVAL, 'certificate names are "RAM:<file>" or "NVRAM:CA0|CC0|CK0": ' + b.decode())
     if size is not None and not 1 <= size <= limit:
-        raise OSError(EINVAL, "%s takes 1..%d bytes, not %d" % (b.decode(), limit, size))
+        raise OSError(_EINVAL, "%s takes 1..%d bytes, not %d" % (b.decode(), limit, size))
     return b
 
 
@@ -65,8 +73,8 @@ def write(modem, name, data, timeout_s=100):
     e.add_int(len(data))
     e.add_byte(44)
     e.add_int(timeout_s)
-    kind = e.run(5000, b"+QSECWRITE:", F_CONNECT, len(data))
-    if kind != at.K_CONNECT:
+    kind = e.run(5000, b"+QSECWRITE:", _F_CONNECT, len(data))
+    if kind != _K_CONNECT:
         e.fail(kind)
     # Data mode until <filesize> bytes: written raw, never into the transcript.
     if e.debug is not None:
@@ -90,7 +98,7 @@ def write(modem, name, data, timeout_s=100):
     if not result or result[0] != (len(data), want):
         got = "nothing" if not result else "%s bytes checksum %s" % (
             result[0][0], "?" if result[0][1] is None else "%x" % result[0][1])
-        raise OSError(EIO, "upload of %s corrupted: sent %d bytes checksum %x, module reports %s"
+        raise OSError(_EIO, "upload of %s corrupted: sent %d bytes checksum %x, module reports %s"
                       % (name, len(data), want, got))
     return want
 
@@ -112,11 +120,11 @@ def read(modem, name):
     e.begin(b"AT+QSECREAD=")
     e.add_quoted(bname)
     kind = e.run(5000, b"+QSECREAD:")
-    if kind == at.K_CME:
-        e.fail(kind, ENOENT)
+    if kind == _K_CME:
+        e.fail(kind, _ENOENT)
     e.check(kind)
     if not out:
-        raise OSError(EIO, "no +QSECREAD answer")
+        raise OSError(_EIO, "no +QSECREAD answer")
     return out[0][0] == 1, out[0][1]
 
 
@@ -124,8 +132,8 @@ def delete(modem, name):
     """AT+QSECDEL; raises ATError (ENOENT) if the module has no such file."""
     bname = check_name(name)
     kind = _delete(modem.eng, bname)
-    if kind == at.K_CME:
-        modem.eng.fail(kind, ENOENT)
+    if kind == _K_CME:
+        modem.eng.fail(kind, _ENOENT)
     modem.eng.check(kind)
 
 
@@ -144,7 +152,7 @@ def load_ca(ctx, cafile, cadata):
         ctx.cafile = _module_name(cafile, "cafile", "load_verify_locations(cadata=f.read())")
         ctx._data[0] = None
     else:
-        raise OSError(EINVAL, "give cadata (PEM) or cafile (a module file name)")
+        raise OSError(_EINVAL, "give cadata (PEM) or cafile (a module file name)")
     ctx._sent = None
 
 
@@ -153,7 +161,7 @@ def load_chain(ctx, certdata, keydata, certfile, keyfile):
     argument is checked before anything is uploaded or changed: a bad key must not leave
     the certificate of the call in force with the key of an older one."""
     if certdata is None and keydata is None and certfile is None and keyfile is None:
-        raise OSError(EINVAL, "give certdata (PEM) or certfile (a module file name)")
+        raise OSError(_EINVAL, "give certdata (PEM) or certfile (a module file name)")
     how = "load_cert_chain(certdata, keydata)"
     cert = _pem(ctx, "RAM:cc%d.pem", certdata) if certdata is not None else (
         None if certfile is None else _module_name(certfile, "certfile", how))
@@ -195,7 +203,7 @@ def _module_name(name, what, instead):
         raise TypeError("%s must be a str" % what)
     if not (name.startswith("RAM:") or name.startswith("NVRAM:")):
         raise OSError(
-            EINVAL,
+            _EINVAL,
             '%s names a file in the module ("RAM:<file>" or "NVRAM:CA0|CC0|CK0"), not a path'
             " on the board; to upload a PEM file use %s" % (what, instead),
         )
@@ -214,12 +222,12 @@ def restore(ctx):
         try:
             good = ctx._modem.cert_read(name)[0]
         except OSError as ex:
-            if ex.errno != ENOENT:
+            if ex.errno != _ENOENT:
                 raise
             good = False
         if good:
             continue
         if ctx._data[i] is None:
-            raise OSError(ENOENT, "%s is missing from the module (it restarted?) and this"
+            raise OSError(_ENOENT, "%s is missing from the module (it restarted?) and this"
                           " context has no data to upload it again" % name)
         ctx._modem.cert_write(name, ctx._data[i])

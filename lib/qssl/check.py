@@ -1,7 +1,11 @@
 # Everything a caller puts into a command line is checked here, before a byte is
 # written and before a socket index is claimed: a CR, LF, quote or control byte in a
 # string would end the command or start another one (AT injection).
-from qssl.compat import EINVAL
+from qssl.compat import const
+
+# errno values that are the same on every port (POSIX's historical low numbers), as private
+# copies (tests_host/test_shared_consts.py checks them against errno).
+_EINVAL = const(22)
 
 
 def text(value, what, maxlen=255):
@@ -14,10 +18,10 @@ def text(value, what, maxlen=255):
     else:
         raise TypeError("%s must be str or bytes" % what)
     if not 0 < len(b) <= maxlen:
-        raise OSError(EINVAL, "%s must be 1..%d characters" % (what, maxlen))
+        raise OSError(_EINVAL, "%s must be 1..%d characters" % (what, maxlen))
     for c in b:
         if c < 32 or c > 126 or c == 34:
-            raise OSError(EINVAL, "%s may hold printable ASCII only, without '\"' (found byte %d)" % (what, c))
+            raise OSError(_EINVAL, "%s may hold printable ASCII only, without '\"' (found byte %d)" % (what, c))
     return b
 
 
@@ -33,7 +37,7 @@ def integer(value, what, lo, hi):
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError("%s must be an int" % what)
     if not lo <= value <= hi:
-        raise OSError(EINVAL, "%s must be %d..%d, not %d" % (what, lo, hi, value))
+        raise OSError(_EINVAL, "%s must be %d..%d, not %d" % (what, lo, hi, value))
     return value
 
 
@@ -42,7 +46,7 @@ def one_of(value, what, allowed):
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError("%s must be an int" % what)
     if value not in allowed:
-        raise OSError(EINVAL, "%s: %r is not one of %r" % (what, value, allowed))
+        raise OSError(_EINVAL, "%s: %r is not one of %r" % (what, value, allowed))
     return value
 
 

@@ -3,8 +3,12 @@
 # TCP reach the port (AT+QIOPEN), and if both do, TLS itself failed: the CA, the
 # certificate dates against the module clock (AT+CCLK?), or the suites. Loaded only
 # when an open fails and ctx.diagnose is on.
-from qssl.compat import ECONNABORTED, ETIMEDOUT
+from qssl.compat import const, ECONNABORTED, ETIMEDOUT
 import qssl.at as at
+
+# Constants of other modules, as private copies: folded into the bytecode, no globals
+# (tests_host/test_shared_consts.py checks each against its source).
+_K_OK = const(1)
 
 
 def open_failure(ctx, host, port, timeout_ms):
@@ -42,14 +46,14 @@ def _resolves(m, host, timeout_ms):
     e = m.eng
     e.begin(b"AT+QIDNSGIP=")
     e.add_quoted(host.encode())
-    if e.run(timeout_ms) != at.K_OK:
+    if e.run(timeout_ms) != _K_OK:
         return False
     # The address follows the OK as a bare line, or ERROR.
     from qssl.bringup import bare_ips
 
     ips = []
     try:
-        return bare_ips(m, ips, None, timeout_ms) == at.K_OK and bool(ips)
+        return bare_ips(m, ips, None, timeout_ms) == _K_OK and bool(ips)
     except OSError:
         return False
 

@@ -6,9 +6,26 @@
 #
 # Frames here are kept small (few locals, calls with few arguments) because MicroPython
 # takes a call frame from the heap once it exceeds 11 words; see at.py.
-from qssl.compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, uart_port, clamp_ms, ETIMEDOUT, EINVAL, ECONNRESET, EIO
+from qssl.compat import const, ticks_ms, ticks_diff, ticks_add, sleep_ms, clamp_ms
+import qssl.compat as compat
 from qssl.ring import Ring
 import qssl.at as at
+
+# Constants of other modules, as private copies: folded into the bytecode, no globals
+# (tests_host/test_shared_consts.py checks each against its source).
+_EINVAL = const(22)
+_EIO = const(5)
+_EV_LINE = const(1)
+_EV_PROMPT = const(2)
+_EV_RAW = const(3)
+_K_CME = const(3)
+_K_CONNECT = const(8)
+_K_OK = const(1)
+_K_PROMPT = const(18)
+_K_REBOOT = const(19)
+_K_SEND_OK = const(4)
+_K_URC_RDY = const(36)
+_M_RAW = const(1)
 
 _CMD_SIZE = const(320)  # AT+QSSLOPEN with a 255-byte host name still fits
 _EBUSY = const(16)  # errno.EBUSY on MicroPython and on POSIX hosts; private: no global in the dict
@@ -19,19 +36,19 @@ _GUARD_MS = const(1100)  # ERRATA 20's 1000 ms of silence around +++, with a mar
 _LATE_PROMPT_MS = const(200)  # how long a prompt may follow an ERROR that came among strays
 _LATE_MS = const(3000)  # how long after a timeout its late answer is expected
 _FINAL_LETTERS = const(0xCDA72)  # A D E F I K L N O R S as bits of (letter - 64)
-_ESC = b"\x1b" * 16  # fed to a module that waits for payload: ESC also cancels a send
+_ESC = const(b"\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b")  # 16 ESC: fed to a module that waits for payload: ESC also cancels a send
 
 # Which finals a command accepts, as bit masks of kinds; any other final that arrives
 # while it waits is a stray answer of an older command (counted, not taken).
 # (Literal values: const() cannot read at.K_*; tests_host/test_engine_finals.py checks them.)
-F_OK = const(0x2)  # 1 << K_OK
+_F_OK = const(0x2)  # 1 << K_OK
 _F_ERR = const(0xC)  # K_ERROR, K_CME (private: folded in, not module globals; issue 11)
-_F_STD = const(0xE)  # F_OK | _F_ERR
-F_PROMPT = const(0x4000C)  # K_PROMPT | _F_ERR
-F_SENT = const(0x3C)  # K_SEND_OK, K_SEND_FAIL | _F_ERR
-F_CLOSE = const(0x4C)  # K_CLOSE_OK | _F_ERR
-F_DEACT = const(0x8C)  # K_DEACT_OK | _F_ERR
-F_CONNECT = const(0x110C)  # K_CONNECT, K_NO_CARRIER | _F_ERR
+_F_STD = const(0xE)  # _F_OK | _F_ERR
+_F_PROMPT = const(0x4000C)  # K_PROMPT | _F_ERR
+_F_SENT = const(0x3C)  # K_SEND_OK, K_SEND_FAIL | _F_ERR
+_F_CLOSE = const(0x4C)  # K_CLOSE_OK | _F_ERR
+_F_DEACT = const(0x8C)  # K_DEACT_OK | _F_ERR
+_F_CONNECT = const(0x110C)  # K_CONNECT, K_NO_CARRIER | _F_ERR
 _F_REBOOT = const(0x80000)  # K_REBOOT, accepted by every command
 # The parser's line groups (at._G_*), private in both modules so that neither dict holds
 # them; tests_host/test_engine_finals.py checks they agree.
@@ -45,7 +62,7 @@ _G_UNKNOWN = const(6)
 
 class Engine:
     def __init__(self, uart, rxbuf=512, line=256, debug=None):
-        self.port = uart_port(uart)
+        self.port = compat.uart_port(uart)
         self.ring = Ring(rxbuf, self.port)
         self.p = at.Parser(line)
         self.cmd = bytearray(_CMD_SIZE)
@@ -107,13 +124,13 @@ class Engine:
     def add(self, text):
         n = self.cmdlen
         if n + len(text) >= _CMD_SIZE:
-            raise OSError(EINVAL, "command too long")
+            raise OSError(_EINVAL, "command too long")
         self.cmd[n : n + len(text)] = text
         self.cmdlen = n + len(text)
 
     def add_byte(self, c):
         if self.cmdlen + 1 >= _CMD_SIZE:
-            raise OSError(EINVAL, "command too long")
+            raise OSError(_EINVAL, "command too long")
         self.cmd[self.cmdlen] = c
         self.cmdlen += 1
 
@@ -127,7 +144,7 @@ class Engine:
             t //= 10
             d += 1
         if self.cmdlen + d >= _CMD_SIZE:
-            raise OSError(EINVAL, "command too long")
+            raise OSError(_EINVAL, "command too long")
         self.cmdlen += d
         t = self.cmdlen
         while d:
@@ -199,7 +216,7 @@ class Engine:
         p.raw_dst = dst
         left = timeout_ms - ticks_diff(ticks_ms(), t0)
         if left <= 0:
-            raise OSError(ETIMEDOUT, "timeout: no time left after resync")
+            raise OSError(compat.ETIMEDOUT, "timeout: no time left after resync")
         return left
 
     def send_command(self):
@@ -211,7 +228,7 @@ class Engine:
         self.wdl = ticks_add(ticks_ms(), self.tmo if self.tmo < 2000 else 2000)
         if self._write_all(self.cmd, 0, n + 1):
             self.unsure = True  # half a line may be in the module
-            raise OSError(ETIMEDOUT, "the UART took no more bytes")
+            raise OSError(compat.ETIMEDOUT, "the UART took no more bytes")
 
     def send_payload(self, buf, off, n):
         """Write buf[off:off+n] after a prompt (or CONNECT), within the time the command
@@ -223,7 +240,7 @@ class Engine:
         self.owed = self._write_all(buf, off, n)
         if self.owed:
             self._lost()
-            raise OSError(ETIMEDOUT, "the UART took no more bytes")
+            raise OSError(compat.ETIMEDOUT, "the UART took no more bytes")
 
     def _write_all(self, buf, off, n):
         # A UART that takes nothing must not make us spin forever: bounded by wdl.
@@ -261,27 +278,27 @@ class Engine:
                 self._timeout()
             if not self.pump():
                 self.ring.nap(1)
-        if self.promised and self.final != at.K_PROMPT and self.final != at.K_CONNECT:
+        if self.promised and self.final != _K_PROMPT and self.final != _K_CONNECT:
             self._no_prompt()
         self._done()
         self.sent_slot = -1
-        if self.final == at.K_REBOOT:
+        if self.final == _K_REBOOT:
             self.unsure = True
         return self.final
 
     def _no_prompt(self):
         # A payload command ended without its prompt (ERROR, +CME ERROR, RDY).
         k = self.final
-        if self.odd != self._odd0 and k != at.K_REBOOT and self.finals & F_PROMPT & ~_F_ERR:
+        if self.odd != self._odd0 and k != _K_REBOOT and self.finals & _F_PROMPT & ~_F_ERR:
             # Strays came during it: the ERROR it took may be one of them, with its own
             # prompt still on the way. Wait a little for that prompt.
             self.final = 0
-            self.finals = F_PROMPT & ~_F_ERR
+            self.finals = _F_PROMPT & ~_F_ERR
             dl = ticks_add(ticks_ms(), _LATE_PROMPT_MS)
             while not self.final and ticks_diff(dl, ticks_ms()) > 0:
                 if not self.pump():
                     self.ring.nap(1)
-            if self.final == at.K_PROMPT:
+            if self.final == _K_PROMPT:
                 return
             self.final = k
         # That end may be a stray from before, with the prompt still to come: then the
@@ -318,28 +335,28 @@ class Engine:
         self.sent_slot = -1
         p = self.p
         p.raw_dst = None
-        if p.mode == at.M_RAW:
+        if p.mode == _M_RAW:
             p.reset()
-        raise OSError(ETIMEDOUT, "timeout: " + self.command_text())
+        raise OSError(compat.ETIMEDOUT, "timeout: " + self.command_text())
 
     def command_text(self):
         return bytes(self.cmd[: self.cmdlen]).decode()
 
     def check(self, kind):
         """Raise ATError unless kind is OK."""
-        if kind != at.K_OK:
+        if kind != _K_OK:
             self.fail(kind)
 
-    def fail(self, kind, errno=EIO):
-        if kind == at.K_REBOOT:
-            raise OSError(ECONNRESET, "the module restarted during " + self.command_text())
+    def fail(self, kind, errno=_EIO):
+        if kind == _K_REBOOT:
+            raise OSError(compat.ECONNRESET, "the module restarted during " + self.command_text())
         if self.echoes != self._echo0:
             # Echo came back while it was off: the module restarted (no RDY seen), and
             # that, not the command, is why it was refused.
-            raise OSError(ECONNRESET, "the module restarted (its echo is back) during " + self.command_text())
+            raise OSError(compat.ECONNRESET, "the module restarted (its echo is back) during " + self.command_text())
         from qssl.errors import ATError  # loaded with the first refusal: a happy path never needs it
 
-        raise ATError(bytes(self.cmd[: self.cmdlen]), self.p.code if kind == at.K_CME else -1, errno)
+        raise ATError(bytes(self.cmd[: self.cmdlen]), self.p.code if kind == _K_CME else -1, errno)
 
     def poll(self):
         """Process what the UART holds (URCs) without blocking. Bounded: a line that
@@ -391,7 +408,7 @@ class Engine:
             while n > 0:
                 k = n if n < len(_ESC) else len(_ESC)
                 if self._write_all(_ESC, 0, k):
-                    raise OSError(ETIMEDOUT, "the UART took no more bytes (resync)")
+                    raise OSError(compat.ETIMEDOUT, "the UART took no more bytes (resync)")
                 n -= k
             if self.data_mode:
                 self.escape_data()
@@ -413,7 +430,7 @@ class Engine:
                     if t <= 0:
                         break
                     kind = self.wait(t if t < _TRY_MS else _TRY_MS, _F_STD)
-                    if self._synced and kind == at.K_OK:
+                    if self._synced and kind == _K_OK:
                         self.unsure = False
                         self.owed = 0
                         self.odd = odd
@@ -423,7 +440,7 @@ class Engine:
                     p.expect = b"+CMEE:"
             except OSError:
                 self.timeouts -= 1  # a missed sync is not one more doubt
-        raise OSError(ETIMEDOUT, "the module does not answer (resync)")
+        raise OSError(compat.ETIMEDOUT, "the module does not answer (resync)")
 
     def escape_data(self):
         """+++ between guard times (1 s of silence each side, ERRATA 20): leaves
@@ -480,7 +497,7 @@ class Engine:
 
     def _event(self, ev):
         p = self.p
-        if ev == at.EV_LINE:
+        if ev == _EV_LINE:
             if self.debug is not None:
                 self._log(b"<< ", p.line, p.n)
             g = p.group
@@ -496,14 +513,14 @@ class Engine:
                 self.echoes += 1
             elif g == _G_UNKNOWN:
                 self._unknown(p)
-        elif ev == at.EV_PROMPT:
-            self._final(at.K_PROMPT)
-        elif ev == at.EV_RAW:
+        elif ev == _EV_PROMPT:
+            self._final(_K_PROMPT)
+        elif ev == _EV_RAW:
             if self.debug is not None:
                 self._log(b"<< ", b"<payload>", 9)
 
     def _unknown(self, p):
-        if p.mode == at.M_RAW:
+        if p.mode == _M_RAW:
             # A read's answer (header and payload) that no read waits for: a late answer, or
             # one whose command took a stray OK for its own. Its data is gone: the socket
             # that read last fails, and the next command resyncs.
@@ -532,9 +549,9 @@ class Engine:
 
     def _final(self, k):
         if not self.final and self.finals & (1 << k) and (
-                k != at.K_OK or self.got_line or not self.need_line):
+                k != _K_OK or self.got_line or not self.need_line):
             self.final = k
-            if k == at.K_PROMPT or k == at.K_CONNECT:
+            if k == _K_PROMPT or k == _K_CONNECT:
                 self.hold = True
         else:
             self.stray += 1
@@ -543,7 +560,7 @@ class Engine:
                 return
             self.late_due = 0
             self.odd += 1
-            if k == at.K_SEND_OK:
+            if k == _K_SEND_OK:
                 self.stray_sent += 1
             # A stray final (or, in _unknown, a line that may be a piece of one) after a
             # send reported as sent and before the next command ended: that send's answer
@@ -554,12 +571,12 @@ class Engine:
             self.sent_slot = -1
 
     def _urc(self, k):
-        if k == at.K_URC_RDY:
+        if k == _K_URC_RDY:
             self.banners += 1
             self.echo_off = False
             # The module restarted under us: the command in flight is lost.
             if self.finals and not self.final:
-                self.final = at.K_REBOOT
+                self.final = _K_REBOOT
         if self.on_urc is not None:
             self.on_urc(self.p)
 

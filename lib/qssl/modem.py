@@ -5,11 +5,30 @@
 # sockets) in context.py: each loads on its first call, so `import qssl` and Modem() hold
 # none of them in RAM. Sockets are made here and by contexts; they ask prepare_connect()
 # before they open, and never import this module.
-from qssl.compat import EINVAL, ENOTCONN, EIO
+from qssl.compat import const, ENOTCONN
 from qssl.engine import Engine
-import qssl.slots as slots  # one global for the slot table and its constants (issue 11)
+import qssl.slots as slots  # the slot table (its constants are copied below)
 import qssl.at as at
 import qssl.check as check
+
+# Constants of other modules, as private copies: folded into the bytecode, no globals
+# (tests_host/test_shared_consts.py checks each against its source).
+_EINVAL = const(22)
+_EIO = const(5)
+_DEAD_PDP = const(3)
+_DEAD_PEER = const(1)
+_DEAD_REBOOT = const(4)
+_K_ALREADY = const(11)
+_K_CONNECT_FAIL = const(10)
+_K_CONNECT_OK = const(9)
+_K_URC_CLOSED = const(31)
+_K_URC_OPEN = const(32)
+_K_URC_PDP_DEACT = const(35)
+_K_URC_QIRDI = const(33)
+_K_URC_RDY = const(36)
+_K_URC_RECV = const(30)
+_K_URC_TCP_CLOSED = const(34)
+_NSOCK = const(6)
 
 
 class Modem:
@@ -43,7 +62,7 @@ class Modem:
         self.pdp_lost = 0  # +PDP DEACT seen
         self.recoveries = 0
         self.power_cycles = 0
-        self._contexts = [None] * slots.NSOCK  # type: list  # SSLContext or None, made by ssl_context()
+        self._contexts = [None] * _NSOCK  # type: list  # SSLContext or None, made by ssl_context()
         self._lines = []  # type: list
         self._pin = None
         self._apn = None  # (apn, user, password) of the last attach(), for recovery
@@ -54,37 +73,37 @@ class Modem:
     def _on_urc(self, p):
         k = p.kind
         s = self.slots
-        if k == at.K_URC_RECV:
+        if k == _K_URC_RECV:
             p.fields(p.after(b"+QSSLURC:"))
             s.set_ready(p.field_int(2))
-        elif k == at.K_URC_QIRDI:
+        elif k == _K_URC_QIRDI:
             p.fields(p.after(b"+QIRDI:"))
             s.set_ready(p.field_int(2))
-        elif k == at.K_URC_CLOSED:
+        elif k == _K_URC_CLOSED:
             p.fields(p.after(b"+QSSLURC:"))
-            s.mark_dead(p.field_int(1), slots.DEAD_PEER)
-        elif k == at.K_URC_TCP_CLOSED:
-            s.mark_dead(p.index, slots.DEAD_PEER)
-        elif k == at.K_URC_OPEN or k == at.K_CONNECT_OK or k == at.K_CONNECT_FAIL or k == at.K_ALREADY:
-            if k == at.K_URC_OPEN:
+            s.mark_dead(p.field_int(1), _DEAD_PEER)
+        elif k == _K_URC_TCP_CLOSED:
+            s.mark_dead(p.index, _DEAD_PEER)
+        elif k == _K_URC_OPEN or k == _K_CONNECT_OK or k == _K_CONNECT_FAIL or k == _K_ALREADY:
+            if k == _K_URC_OPEN:
                 p.fields(p.after(b"+QSSLOPEN:"))
                 i = p.field_int(0)
                 code = p.field_int(1)
             else:
                 # "<i>, CONNECT OK" / "<i>, CONNECT FAIL" / "<i>, ALREADY CONNECT" come after OK
                 i = p.index
-                code = 0 if k == at.K_CONNECT_OK else (-2 if k == at.K_ALREADY else -1)
+                code = 0 if k == _K_CONNECT_OK else (-2 if k == _K_ALREADY else -1)
             s.set_opened(i, code)
             # A late success for an index nobody holds any more (its connect timed out):
             # the module keeps that connection, so the index is not free.
-            if code == 0 and i is not None and 0 <= i < slots.NSOCK and s.owner[i] is None:
+            if code == 0 and i is not None and 0 <= i < _NSOCK and s.owner[i] is None:
                 s.foreign[i] = 1
-        elif k == at.K_URC_PDP_DEACT:
+        elif k == _K_URC_PDP_DEACT:
             self.pdp_lost += 1
-            self._lost(slots.DEAD_PDP)
-        elif k == at.K_URC_RDY and self.started:
+            self._lost(_DEAD_PDP)
+        elif k == _K_URC_RDY and self.started:
             self.restarts += 1
-            self._lost(slots.DEAD_REBOOT)
+            self._lost(_DEAD_REBOOT)
 
     def _lost(self, why):
         self.ip = None
@@ -168,7 +187,7 @@ class Modem:
         """The one prefixed answer line of a query; OSError(EIO) when it is missing."""
         lines = self.query(cmd, prefix, timeout_ms)
         if not lines:
-            raise OSError(EIO, "no %s answer to %s" % (bytes(_b(prefix)).decode(), bytes(_b(cmd)).decode()))
+            raise OSError(_EIO, "no %s answer to %s" % (bytes(_b(prefix)).decode(), bytes(_b(cmd)).decode()))
         return lines[0]
 
     # --- before a socket opens ---------------------------------------------------------------
@@ -214,7 +233,7 @@ class Modem:
     def ipconfig(self, key):
         """ipconfig("addr4"): the local IP address while the PDP context is up, else None."""
         if key != "addr4":
-            raise OSError(EINVAL, "ipconfig() knows 'addr4'")
+            raise OSError(_EINVAL, "ipconfig() knows 'addr4'")
         return self.ip
 
     def signal(self):
@@ -233,7 +252,7 @@ class Modem:
     # --- sockets, contexts, module-wide settings -----------------------------------------------
     def ssl_context(self, index=0):
         """The qssl.SSLContext for ctxindex 0..5 (one object per index)."""
-        check.integer(index, "ctxindex", 0, slots.NSOCK - 1)
+        check.integer(index, "ctxindex", 0, _NSOCK - 1)
         if self._contexts[index] is None:
             from qssl.context import SSLContext  # the socket layer loads with the first context
 

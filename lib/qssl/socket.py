@@ -1,6 +1,11 @@
 # SSL sockets in non-transparent mode: AT+QSSLOPEN / QSSLSEND / QSSLRECV / QSSLCLOSE.
-from qssl.engine import F_CLOSE
+
+from qssl.compat import const
 from qssl.stream import Stream
+
+# Constants of other modules, as private copies: folded into the bytecode, no globals
+# (tests_host/test_shared_consts.py checks each against its source).
+_F_CLOSE = const(0x4C)
 
 
 class SSLSocket(Stream):
@@ -58,4 +63,4 @@ class SSLSocket(Stream):
         e.begin(b"AT+QSSLCLOSE=")
         e.add_int(self._id)
         e.slot = self._id
-        return e.run(timeout_ms, None, F_CLOSE)
+        return e.run(timeout_ms, None, _F_CLOSE)

@@ -5,23 +5,37 @@
 #
 # Sockets know the engine and the slot table; the modem (services layer) is handed in
 # as an object and asked, before a connect, to make the module ready (recovery).
-from qssl.compat import const, IOBase, ticks_ms, ticks_add, ticks_diff, MAX_MS, ENOTCONN, ETIMEDOUT, EIO, ECONNRESET
+from qssl.compat import const, IOBase, ticks_ms, ticks_add, ticks_diff
 import qssl.compat as compat  # the rarer errno values as compat.X: fewer module globals, a smaller dict (issue 11)
 import qssl.at as at
 import qssl.check as check
-from qssl.engine import F_SENT, F_PROMPT
-from qssl.slots import DEAD_PEER, DEAD_LOST, DEAD_REBOOT, dead_error
+from qssl.slots import dead_error
 
-MAX_SEND = const(1460)
-MAX_RECV = const(1500)
+# Constants of other modules, as private copies: folded into the bytecode, no globals
+# (tests_host/test_shared_consts.py checks each against its source).
+_EIO = const(5)
+_MAX_MS = const(0x8000000)  # compat.MAX_MS
+_DEAD_LOST = const(2)
+_DEAD_PEER = const(1)
+_DEAD_REBOOT = const(4)
+_F_PROMPT = const(0x4000C)
+_F_SENT = const(0x3C)
+_K_OK = const(1)
+_K_PROMPT = const(18)
+_K_REBOOT = const(19)
+_K_SEND_FAIL = const(5)
+_K_SEND_OK = const(4)
+
+_MAX_SEND = const(1460)
+_MAX_RECV = const(1500)
 _CMD_MS = const(10000)  # answer time of one send/recv command (payload included)
 _SLACK_MS = const(450)  # a command started just before the deadline may finish after it
 _OPEN_MS = const(5000)  # the OK of AT+QSSLOPEN / AT+QIOPEN
 _PROBE_MS = const(2000)  # with no "recv" URC, a read (or poll) asks the module anyway this often
 
-S_NEW = const(0)
-S_CONNECTED = const(1)
-S_CLOSED = const(2)
+_S_NEW = const(0)
+_S_CONNECTED = const(1)
+_S_CLOSED = const(2)
 _S_OPENING = const(3)  # the open command was accepted; its result has not come yet
 
 # MicroPython stream ioctl numbers and poll flags (select.poll, asyncio)
@@ -77,7 +91,7 @@ class Stream(IOBase):
         # torn-header count when a read began, the engine's odd count when a send began.
         self._mark = 0
         self._freed = False  # the module freed the index itself (closed by the peer, read empty)
-        self._state = S_NEW
+        self._state = _S_NEW
         self._echoes = 0  # the engine's echo count then: more later means a restart
         self._probe = 0  # when a read last asked the module
         self._peer = None
@@ -95,7 +109,7 @@ class Stream(IOBase):
                 raise OSError(compat.EINVAL, "timeout must be None or >= 0")
         self._timeout = t
         # A timeout too long for ticks arithmetic on a 32-bit board means blocking.
-        self._tms = -1 if t is None or t * 1000 >= MAX_MS else int(t * 1000)
+        self._tms = -1 if t is None or t * 1000 >= _MAX_MS else int(t * 1000)
 
     def gettimeout(self):
         """The timeout set by settimeout() (None: blocking)."""
@@ -140,7 +154,7 @@ class Stream(IOBase):
         past it no command starts (ETIMEDOUT)."""
         t = self._rest_ms(longest)
         if t <= 0:
-            raise OSError(ETIMEDOUT, "timed out")
+            raise OSError(compat.ETIMEDOUT, "timed out")
         return t
 
     def _rest_ms(self, longest=_CMD_MS):
@@ -157,7 +171,7 @@ class Stream(IOBase):
         """Wait a little for input; raise ETIMEDOUT once the call's deadline passed,
         however much input keeps coming (a URC storm must not hold a call)."""
         if self._expired():
-            raise OSError(ETIMEDOUT, "timed out")
+            raise OSError(compat.ETIMEDOUT, "timed out")
         if not self._m.eng.pump():
             self._m.eng.ring.nap(1)
 
@@ -179,16 +193,16 @@ class Stream(IOBase):
                 # lost, a program before a reset). It is skipped now: try another.
                 if ex.errno != compat.EADDRINUSE or self._expired():
                     raise
-            self._state = S_NEW
+            self._state = _S_NEW
             self._open(self._peer[0].encode(), self._peer[1])  # pyright: ignore[reportOptionalSubscript]  (set by connect_start)
 
     def connect_start(self, address):
         """First half of connect(): checks, recovery and context settings, the open
         command. The module then connects (seconds, for TLS) while others may run."""
         host, port = check.address(address)
-        if self._state != S_NEW:
-            raise OSError(compat.EALREADY if self._state != S_CLOSED else ENOTCONN, "socket already used")
-        self._start_deadline(MAX_MS)
+        if self._state != _S_NEW:
+            raise OSError(compat.EALREADY if self._state != _S_CLOSED else compat.ENOTCONN, "socket already used")
+        self._start_deadline(_MAX_MS)
         self._peer = (host.decode(), port)
         self._open(host, port)
 
@@ -201,7 +215,7 @@ class Stream(IOBase):
             # the RDY of one; then the modem recovers and the settings are read back again.
             tries = 3
             while True:
-                m.prepare_connect(self._cmd_ms(MAX_MS))
+                m.prepare_connect(self._cmd_ms(_MAX_MS))
                 tries -= 1
                 try:
                     if self.context is not None:
@@ -224,29 +238,29 @@ class Stream(IOBase):
             except OSError:
                 self._abandon()
                 raise
-            if kind == at.K_OK:
+            if kind == _K_OK:
                 return
             self._m.slots.release(self._id)
             self._id = -1
-            self._state = S_CLOSED
+            self._state = _S_CLOSED
             # Refused: the PDP context may be gone without its URC (lost on the line).
             # With recovery on, recover once and open again.
             if retry and not self._expired() and m.open_refused():
                 retry = False
-                self._state = S_NEW
+                self._state = _S_NEW
                 continue
             if m.ip is None:  # say why when we know
-                raise OSError(ENOTCONN, "the PDP context is not up: call modem.attach() first"
+                raise OSError(compat.ENOTCONN, "the PDP context is not up: call modem.attach() first"
                               " (%s answered ERROR)" % m.eng.command_text())
             m.eng.fail(kind)
 
     def connect_poll(self):
         """Second half: True once connected, False while the module is still opening;
         raises OSError when the open failed (or the socket timeout passed)."""
-        if self._state == S_CONNECTED:
+        if self._state == _S_CONNECTED:
             return True
         if self._state != _S_OPENING:
-            raise OSError(ENOTCONN, "connect_start() first")
+            raise OSError(compat.ENOTCONN, "connect_start() first")
         if self._tms == 0:
             # Non-blocking: each call has the slack of one (for the recheck); the wait
             # itself ends with the module's open timeout, not with ETIMEDOUT here.
@@ -260,7 +274,7 @@ class Stream(IOBase):
                     self._raise_dead()
                 if not s.opened[i]:
                     if self._tms and self._expired():
-                        raise OSError(ETIMEDOUT, "timed out connecting")
+                        raise OSError(compat.ETIMEDOUT, "timed out connecting")
                     return False
             code = s.code[i]
             if code == -2:
@@ -276,7 +290,7 @@ class Stream(IOBase):
         except OSError:
             self._abandon()
             raise
-        self._state = S_CONNECTED
+        self._state = _S_CONNECTED
         self._probe = ticks_ms()  # ticks are compared by difference: never against 0
         return True
 
@@ -304,7 +318,7 @@ class Stream(IOBase):
         if i >= 0:
             s = self._m.slots
             # Opened (or perhaps opening: a late result would keep the index busy): close it.
-            if s.dead[i] <= DEAD_LOST and (s.opened[i] and s.code[i] == 0 or not s.opened[i]):
+            if s.dead[i] <= _DEAD_LOST and (s.opened[i] and s.code[i] == 0 or not s.opened[i]):
                 # Past the call's deadline no command is sent (the timeout holds): the index
                 # is left to the module, skipped, and closed when no other is free.
                 s.foreign[i] = 1
@@ -316,12 +330,12 @@ class Stream(IOBase):
                         pass  # not known to be free: skipped until status() says so
             s.release(i)
         self._id = -1
-        self._state = S_CLOSED
+        self._state = _S_CLOSED
 
     # --- waiting ---------------------------------------------------------------------------
     def _raise_dead(self):
         i = self._id
-        if i >= 0 and self._m.slots.dead[i] == DEAD_LOST and self._m.eng.unsure:
+        if i >= 0 and self._m.slots.dead[i] == _DEAD_LOST and self._m.eng.unsure:
             # Lost on the line: perhaps because the module restarted unseen. The resync
             # (due anyway) tells: a restarted module echoes and answers "+CMEE: 0".
             t = self._rest_ms(3000)
@@ -331,7 +345,7 @@ class Stream(IOBase):
             except OSError:
                 pass
             if self._m.eng.echoes != self._echoes:  # an echo since we connected: the module restarted unseen
-                self._m.slots.mark_dead(self._id, DEAD_REBOOT)
+                self._m.slots.mark_dead(self._id, _DEAD_REBOOT)
         raise dead_error(self._m.slots.dead[i] if i >= 0 else 0)
 
     # --- receiving -------------------------------------------------------------------------
@@ -349,8 +363,8 @@ class Stream(IOBase):
     def recv(self, n):
         """Up to n bytes (at most 1500 at a time); b"" at end of stream."""
         n = check.integer(n, "bufsize", 0, 0x3FFFFFFF)  # the largest small int on a 32-bit board
-        if n > MAX_RECV:
-            n = MAX_RECV
+        if n > _MAX_RECV:
+            n = _MAX_RECV
         b = bytearray(n)
         got = self.recv_into(b, n) if n else 0
         return bytes(b) if got == n else bytes(memoryview(b)[:got])
@@ -376,10 +390,10 @@ class Stream(IOBase):
                 raise
             return bytes(b) if got == n else bytes(memoryview(b)[:got])
         out = bytearray()
-        chunk = bytearray(MAX_RECV)
+        chunk = bytearray(_MAX_RECV)
         while True:
             try:
-                got = self._read_into(chunk, MAX_RECV)
+                got = self._read_into(chunk, _MAX_RECV)
             except OSError:
                 self._unread(out)
                 raise
@@ -448,10 +462,10 @@ class Stream(IOBase):
         # so that a URC lost on the line does not stall the socket).
         if self._state == _S_OPENING:
             self._finish_open()
-        if self._state != S_CONNECTED:
-            raise OSError(ENOTCONN, "socket is not connected" if self._state == S_NEW else "socket is closed")
-        if n > MAX_RECV:
-            n = MAX_RECV
+        if self._state != _S_CONNECTED:
+            raise OSError(compat.ENOTCONN, "socket is not connected" if self._state == _S_NEW else "socket is closed")
+        if n > _MAX_RECV:
+            n = _MAX_RECV
         self._start_deadline(0)
         last = False
         while True:
@@ -461,7 +475,7 @@ class Stream(IOBase):
             if last:
                 if self._tms == 0:
                     return None
-                raise OSError(ETIMEDOUT, "timed out")
+                raise OSError(compat.ETIMEDOUT, "timed out")
             # Non-blocking, or past the deadline: one last look at what the UART holds (a
             # "recv" URC may be there, or a read fell due: a lost URC), made within the
             # call's slack, then give up without waiting.
@@ -482,7 +496,7 @@ class Stream(IOBase):
         i = self._id
         self._ask_if_due(s, i)
         while s.ready[i]:
-            if s.dead[i] > DEAD_PEER:
+            if s.dead[i] > _DEAD_PEER:
                 self._raise_dead()
             # Cleared before the read, so a "recv" URC that arrives during it (even in
             # the same UART read as an empty answer) makes us read again.
@@ -493,7 +507,7 @@ class Stream(IOBase):
                 s.ready[i] = 1  # more may be buffered: read until an empty answer
                 return got
         if s.dead[i]:
-            if s.dead[i] != DEAD_PEER:
+            if s.dead[i] != _DEAD_PEER:
                 self._raise_dead()
             return 0  # the peer closed and everything is read: end of stream
         return -1
@@ -512,30 +526,30 @@ class Stream(IOBase):
     def _recv_end(self, kind, got):
         # got bytes came with a final of kind: checked here, apart from the hot
         # _recv_chunk, whose frame must stay small.
-        if kind != at.K_OK:
+        if kind != _K_OK:
             if self._m.eng.echoes != self._echoes:  # an echo since we connected: the module restarted unseen
-                self._m.slots.mark_dead(self._id, DEAD_REBOOT)
+                self._m.slots.mark_dead(self._id, _DEAD_REBOOT)
             why = self._m.slots.dead[self._id]
-            if kind == at.K_REBOOT or why > DEAD_PEER:
+            if kind == _K_REBOOT or why > _DEAD_PEER:
                 self._raise_dead()
             if why:
                 self._freed = True  # closed by the peer and read empty: the module let it go
                 return 0
             # ERROR to a read of a live socket: the connection is broken, or the answer was
             # damaged and its data is gone. The socket fails; what may still come is drained.
-            self._m.slots.mark_dead(self._id, DEAD_LOST)
+            self._m.slots.mark_dead(self._id, _DEAD_LOST)
             self._m.eng.unsure = True
             self._m.eng.fail(kind)
         p = self._m.eng.p
         if p.raw_dropped:
-            self._m.slots.mark_dead(self._id, DEAD_LOST)  # its data may be lost: fail, never deliver a gap
-            raise OSError(EIO, "the module sent %d bytes more than asked" % p.raw_dropped)
+            self._m.slots.mark_dead(self._id, _DEAD_LOST)  # its data may be lost: fail, never deliver a gap
+            raise OSError(_EIO, "the module sent %d bytes more than asked" % p.raw_dropped)
         if p.slipped or (got == 0 and p.torn != self._mark):
             # A line we could not read between the payload and its OK (the count slipped:
             # bytes were lost or added, so what was copied is not the payload), or where
             # the header belongs (the data is lost). The stream has a gap: fail the socket.
-            self._m.slots.mark_dead(self._id, DEAD_LOST)  # its data may be lost: fail, never deliver a gap
-            raise OSError(EIO, "garbled answer to a read: received data was lost on the line")
+            self._m.slots.mark_dead(self._id, _DEAD_LOST)  # its data may be lost: fail, never deliver a gap
+            raise OSError(_EIO, "garbled answer to a read: received data was lost on the line")
         return got
 
     # --- sending --------------------------------------------------------------------------
@@ -543,8 +557,8 @@ class Stream(IOBase):
         """Send up to 1460 bytes of data (bytes-like; a str raises TypeError); returns how many."""
         data = check.payload(data)
         n = len(data)
-        if n > MAX_SEND:
-            n = MAX_SEND
+        if n > _MAX_SEND:
+            n = _MAX_SEND
         return self._send_at(data, 0, n)
 
     def sendall(self, data):
@@ -554,8 +568,8 @@ class Stream(IOBase):
         off = 0
         while off < total:
             n = total - off
-            if n > MAX_SEND:
-                n = MAX_SEND
+            if n > _MAX_SEND:
+                n = _MAX_SEND
             off += self._send_at(data, off, n)
 
     def write(self, data, n=-1):
@@ -575,23 +589,23 @@ class Stream(IOBase):
         off = 0
         while off < total:
             n = total - off  # n reused: one local more and the frame comes from the heap
-            if n > MAX_SEND:
-                n = MAX_SEND
+            if n > _MAX_SEND:
+                n = _MAX_SEND
             off += self._send_at(data, off, n)
         return total
 
     def _send_at(self, data, off, n):
         if self._state == _S_OPENING:
             self._finish_open()
-        if self._state != S_CONNECTED:
-            raise OSError(ENOTCONN, "socket is not connected")
+        if self._state != _S_CONNECTED:
+            raise OSError(compat.ENOTCONN, "socket is not connected")
         if n == 0:
             return 0
         self._start_deadline(60000)
         self._pause = 50
         while True:
             kind = self._send_once(data, off, n)
-            if kind == at.K_SEND_OK:
+            if kind == _K_SEND_OK:
                 self._m.eng.sent_slot = self._id
                 return n
             if self._send_failed(kind):
@@ -607,11 +621,11 @@ class Stream(IOBase):
         self._m.eng.slot = self._id
         # Its line, then the "> " prompt, after which the module waits for n bytes. (No
         # local for the engine here: one more would put this frame on the heap.)
-        kind = self._m.eng.run(self._cmd_ms(), None, F_PROMPT, n)
-        if kind == at.K_PROMPT:
+        kind = self._m.eng.run(self._cmd_ms(), None, _F_PROMPT, n)
+        if kind == _K_PROMPT:
             self._m.eng.send_payload(data, off, n)
-            kind = self._m.eng.wait(self._rest_ms(), F_SENT)
-            if kind != at.K_SEND_OK:
+            kind = self._m.eng.wait(self._rest_ms(), _F_SENT)
+            if kind != _K_SEND_OK:
                 # SEND FAIL or ERROR may be a stray with payload bytes lost on the way: the
                 # module would still be counting them down. Resync (and feed) before the next.
                 self._m.eng.owed = n
@@ -619,7 +633,7 @@ class Stream(IOBase):
         return kind
 
     def _send_failed(self, kind):
-        if kind == at.K_SEND_FAIL:
+        if kind == _K_SEND_FAIL:
             # The module's send buffer is full: back off and try again in time.
             e = self._m.eng
             k = e.stray_sent
@@ -636,34 +650,34 @@ class Stream(IOBase):
             if e.odd != self._mark:
                 # A line we could not read or a stray final around it: the SEND FAIL may
                 # be a stray and the true answer damaged. What the peer got is unknown.
-                self._m.slots.mark_dead(self._id, DEAD_LOST)  # its data may be lost: fail, never deliver a gap
-                raise OSError(EIO, "the answer to a send was garbled on the line")
+                self._m.slots.mark_dead(self._id, _DEAD_LOST)  # its data may be lost: fail, never deliver a gap
+                raise OSError(_EIO, "the answer to a send was garbled on the line")
             if out:
                 e.sent_slot = self._id  # if a piece of a SEND OK comes late, the socket fails
-                raise OSError(ETIMEDOUT, "the module kept answering SEND FAIL")
+                raise OSError(compat.ETIMEDOUT, "the module kept answering SEND FAIL")
             self._pause = self._pause * 2 if self._pause < 500 else 1000
             return False
         if self._m.eng.echoes != self._echoes:  # an echo since we connected: the module restarted unseen
-            self._m.slots.mark_dead(self._id, DEAD_REBOOT)
-        if kind == at.K_REBOOT or self._m.slots.dead[self._id]:
+            self._m.slots.mark_dead(self._id, _DEAD_REBOOT)
+        if kind == _K_REBOOT or self._m.slots.dead[self._id]:
             self._raise_dead()  # the cause seen (restart, PDP loss, the peer's close) says more
         # ERROR: the connection is gone; the note says to open it again.
-        self._m.slots.mark_dead(self._id, DEAD_PEER)
-        raise OSError(ECONNRESET, "send failed: the module answered ERROR (connection broken)")
+        self._m.slots.mark_dead(self._id, _DEAD_PEER)
+        raise OSError(compat.ECONNRESET, "send failed: the module answered ERROR (connection broken)")
 
     # --- closing, polling -------------------------------------------------------------------
     def close(self):
         """Close the connection (no command when the module closed it already) and free the index."""
-        if self._state == S_CLOSED:
+        if self._state == _S_CLOSED:
             return
         if self._state == _S_OPENING:
             self._abandon()
             return
-        if self._state == S_CONNECTED:
+        if self._state == _S_CONNECTED:
             i = self._id
             why = self._m.slots.dead[i]
             # A socket the module dropped itself needs no AT+QSSLCLOSE (ERRATA 12).
-            if why <= DEAD_LOST and not self._freed:
+            if why <= _DEAD_LOST and not self._freed:
                 self._start_deadline(5000)
                 try:
                     self._close_cmd(self._cmd_ms(5000))  # pyright: ignore[reportAttributeAccessIssue]
@@ -671,7 +685,7 @@ class Stream(IOBase):
                     pass  # already closed by the peer, or the module is gone
             self._m.slots.release(i)
         self._id = -1
-        self._state = S_CLOSED
+        self._state = _S_CLOSED
 
     def ioctl(self, req, arg):
         if req == _MP_STREAM_POLL:
@@ -681,7 +695,7 @@ class Stream(IOBase):
             if self._state == _S_OPENING:
                 s = self._m.slots
                 return arg & _POLLOUT if s.opened[i] or s.dead[i] else 0
-            if self._state != S_CONNECTED or i < 0:
+            if self._state != _S_CONNECTED or i < 0:
                 return _POLLHUP | _POLLERR
             s = self._m.slots
             self._ask_if_due(s, i)

@@ -1,7 +1,12 @@
 # Plain TCP sockets beside the SSL ones (chapter 1.3, ERRATA 21):
 # AT+QIOPEN / QISEND / QIRD / QICLOSE in multi-connection mode with buffered reads.
-from qssl.engine import F_CLOSE
+
+from qssl.compat import const
 from qssl.stream import Stream
+
+# Constants of other modules, as private copies: folded into the bytecode, no globals
+# (tests_host/test_shared_consts.py checks each against its source).
+_F_CLOSE = const(0x4C)
 
 
 class TCPSocket(Stream):
@@ -41,4 +46,4 @@ class TCPSocket(Stream):
         e.begin(b"AT+QICLOSE=")
         e.add_int(self._id)
         e.slot = self._id
-        return e.run(timeout_ms, None, F_CLOSE)
+        return e.run(timeout_ms, None, _F_CLOSE)

@@ -8,10 +8,20 @@
 from qssl.compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOTCONN, ETIMEDOUT, ECONNABORTED, EOPNOTSUPP
 import qssl.at as at
 import qssl.check as check
-from qssl.engine import F_CONNECT, F_OK
 from qssl.socket import SSLSocket
-from qssl.stream import S_NEW, S_CONNECTED, S_CLOSED
-from qssl.slots import DEAD_PEER
+
+# Constants of other modules, as private copies: folded into the bytecode, no globals
+# (tests_host/test_shared_consts.py checks each against its source).
+_DEAD_PEER = const(1)
+_F_CONNECT = const(0x110C)
+_F_OK = const(0x2)
+_K_CONNECT = const(8)
+_K_OK = const(1)
+_M_DATA = const(2)
+_S_CLOSED = const(2)
+_S_CONNECTED = const(1)
+_S_NEW = const(0)
+
 
 _LINK_CLOSED = b"\r\nCLOSED\r\n"  # the module leaves data mode by itself when the link breaks
 _ESCAPED = b"\r\nOK\r\n"
@@ -29,7 +39,7 @@ class TransparentSocket(SSLSocket):
 
     def connect(self, address):
         host, port = check.address(address)
-        if self._state != S_NEW:
+        if self._state != _S_NEW:
             raise OSError(EINVAL, "socket already used")
         self._start_deadline(120000)
         self._m.prepare_connect(self._cmd_ms(120000))
@@ -40,10 +50,10 @@ class TransparentSocket(SSLSocket):
         secs = self._open_secs()
         self._open_cmd(host, port, secs, 1)
         try:
-            kind = e.run(self._cmd_ms(5000), None, F_CONNECT | F_OK)  # OK, then CONNECT
-            if kind == at.K_OK:
-                kind = e.wait(self._rest_ms(secs * 1000 + 5000), F_CONNECT)
-            if kind != at.K_CONNECT:
+            kind = e.run(self._cmd_ms(5000), None, _F_CONNECT | _F_OK)  # OK, then CONNECT
+            if kind == _K_OK:
+                kind = e.wait(self._rest_ms(secs * 1000 + 5000), _F_CONNECT)
+            if kind != _K_CONNECT:
                 raise OSError(ECONNABORTED, "transparent connection to %s:%d failed" % (host.decode(), port))
         except OSError as ex:
             if ex.errno == ETIMEDOUT:
@@ -52,10 +62,10 @@ class TransparentSocket(SSLSocket):
                 e.unsure = True
             s.release(self._id)
             self._id = -1
-            self._state = S_CLOSED
+            self._state = _S_CLOSED
             raise
         self._peer = (host.decode(), port)
-        self._state = S_CONNECTED
+        self._state = _S_CONNECTED
         self._enter_data()
 
     def connect_start(self, address):
@@ -64,7 +74,7 @@ class TransparentSocket(SSLSocket):
 
     def _enter_data(self):
         e = self._m.eng
-        e.p.mode = at.M_DATA
+        e.p.mode = _M_DATA
         e.hold = True
         e.data_mode = True
         self.data_mode = True
@@ -129,7 +139,7 @@ class TransparentSocket(SSLSocket):
         e.data_mode = True
         e.unsure = True
         self._eof = True
-        self._m.slots.mark_dead(self._id, DEAD_PEER)
+        self._m.slots.mark_dead(self._id, _DEAD_PEER)
         return True
 
     def _send_at(self, data, off, n):
@@ -188,21 +198,21 @@ class TransparentSocket(SSLSocket):
         """ATO: back to data mode."""
         if self.data_mode:
             return
-        if self._state != S_CONNECTED or self._m.slots.dead[self._id]:
+        if self._state != _S_CONNECTED or self._m.slots.dead[self._id]:
             raise OSError(ENOTCONN, "connection is closed")
-        kind = self._m.eng.command(b"ATO", 5000, None, F_CONNECT)
-        if kind != at.K_CONNECT:
+        kind = self._m.eng.command(b"ATO", 5000, None, _F_CONNECT)
+        if kind != _K_CONNECT:
             self._m.eng.fail(kind)
         self._enter_data()
 
     def close(self):
         """Escape data mode if needed, close the connection (AT+QSSLCLOSE), free the index."""
-        if self._state == S_CONNECTED and self.data_mode:
+        if self._state == _S_CONNECTED and self.data_mode:
             try:
                 self.escape()
             except OSError:
                 pass
-        if self._state == S_CONNECTED:
+        if self._state == _S_CONNECTED:
             if not self._m.slots.dead[self._id]:
                 try:
                     self._close_cmd(5000)
@@ -210,7 +220,7 @@ class TransparentSocket(SSLSocket):
                     pass
             self._m.slots.release(self._id)
         self._id = -1
-        self._state = S_CLOSED
+        self._state = _S_CLOSED
 
     def ioctl(self, req, arg):
         if req == 3 and self.data_mode:

@@ -400,13 +400,13 @@ class Emulator:
                 if self.transcript and used:
                     self.transcript.host(bytes(buf[:used]))
                 del buf[:used]
-                if ev == at.EV_LINE:
+                if ev == at._EV_LINE:
                     self._on_line(bytes(p.line[: p.n]))
-                elif ev == at.EV_RAW:
+                elif ev == at._EV_RAW:
                     self.mode = "cmd"
                     pend, self.pending = self.pending, None
                     pend["done"](self, bytes(pend["buf"][: pend["len"]]))
-                elif ev == at.EV_OVERFLOW:
+                elif ev == at._EV_OVERFLOW:
                     self.error()
                 elif ev == at._EV_NONE:
                     break

@@ -16,7 +16,7 @@ class HostParser(at.Parser):
         self.raw_dropped = 0
         self._skip_lf = False
         self._want_trail = False
-        self.mode = at.M_RAW if n > 0 else at._M_LINE
+        self.mode = at._M_RAW if n > 0 else at._M_LINE
 
     def field_eq(self, i, text):
         """Field i of the last fields() equals text (no allocation)."""
