@@ -427,6 +427,8 @@ except ImportError:  # before bring-up had its own module
     pass
 ctx = m.ssl_context(0)
 socks = [ctx.socket() for i in range(6)]
+for s in socks:
+    s.settimeout(10)  # what most programs do (adafruit_requests always): its attributes count
 gc.collect(); h3 = gc.mem_alloc()
 model("sockets", [m] + socks)
 # each step measured from just before it: the walks' leftovers are in no figure
