@@ -300,10 +300,11 @@ def report_https(r, baud):
         for name in ("connect", "request", "response", "close"):
             p = ph[name]
             least = _least_ms(p, baud)
+            # nothing on the wire (a close after the peer's): no ratio to print
+            ratio = "%4.0f %% of it" % (100 * p["us"] / 1000 / least) if least else "   - (nothing sent)"
             _say("    %-8s %6.1f ms | %d commands, host %4d B, module %4d B (URCs %2d B) |"
-                 " wire minimum %5.1f ms | %4.0f %% of it"
-                 % (name, p["us"] / 1000, p["cmds"], p["tx"], p["rx"], p["urc"], least,
-                    100 * p["us"] / 1000 / least if least else float("nan")))
+                 " wire minimum %5.1f ms | %s"
+                 % (name, p["us"] / 1000, p["cmds"], p["tx"], p["rx"], p["urc"], least, ratio))
 
 
 # Frozen 32-bit targets of issue 11, and (model, measured) for round 1's library
