@@ -154,8 +154,12 @@ class Parser:
         self.unknown = 0
         self.overflows = 0
         self.noise = 0
-        # Field offsets of the last fields() on line[]
-        self.offs = [0] * (2 * _MAX_FIELDS)
+        # Field offsets of the last fields() on line[]: 16-bit items, 80 B on a 32-bit board
+        # where a list of 32 ints takes 144 B (issue 11). Imported here, not at module
+        # level: one global fewer in this module's dict.
+        from array import array
+
+        self.offs = array("H", range(2 * _MAX_FIELDS))
 
     # --- owner controls -------------------------------------------------------
     def reset(self):
