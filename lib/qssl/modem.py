@@ -8,7 +8,6 @@
 from qssl.compat import const, ENOTCONN
 from qssl.engine import Engine
 import qssl.slots as slots  # the slot table (its constants are copied below)
-import qssl.at as at
 import qssl.check as check
 
 # Constants of other modules, as private copies: folded into the bytecode, no globals

@@ -6,8 +6,7 @@
 # Sockets know the engine and the slot table; the modem (services layer) is handed in
 # as an object and asked, before a connect, to make the module ready (recovery).
 from qssl.compat import const, IOBase, ticks_ms, ticks_add, ticks_diff
-import qssl.compat as compat  # the rarer errno values as compat.X: fewer module globals, a smaller dict (issue 11)
-import qssl.at as at
+import qssl.compat as compat  # the network errno values (they differ between ports) as compat.X: no globals here
 import qssl.check as check
 from qssl.slots import dead_error
 

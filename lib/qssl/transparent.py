@@ -6,7 +6,6 @@
 # socket stops knowing (a link that looks closed, an escape without its OK), the next
 # command resyncs, which escapes first, so no command is ever sent as payload.
 from qssl.compat import const, sleep_ms, ticks_ms, ticks_add, ticks_diff, EINVAL, ENOTCONN, ETIMEDOUT, ECONNABORTED, EOPNOTSUPP
-import qssl.at as at
 import qssl.check as check
 from qssl.socket import SSLSocket
 
