@@ -168,7 +168,6 @@ class Modem:
             "recoveries": self.recoveries,
             "power_cycles": self.power_cycles,
             "ring_full": e.ring.full_events,
-            "ring_overflow_bytes": e.ring.overflows,
         }
 
     def _take_line(self, p):

@@ -12,8 +12,9 @@ class Ring:
         self.size = size
         self.head = 0  # first unread byte
         self.count = 0  # unread bytes
-        self.full_events = 0  # fills that found the ring full while the UART still had data
-        self.overflows = 0  # bytes refused by put() for lack of room (never silent)
+        # Fills that found the ring full while the UART still had data: loud, though no
+        # byte is lost (the rest waits in the UART's own buffer until the parser catches up)
+        self.full_events = 0
         # nap(ms): wait up to ms for the port to have bytes, waking at the first byte where
         # the port can be polled (compat.napper); a plain sleep otherwise
         self.nap = napper(port)
@@ -71,20 +72,3 @@ class Ring:
             self.count += n
             return n
         return 0
-
-    def put(self, data):
-        """Append bytes (host side and tests). Bytes that do not fit are counted in
-        overflows and refused; returns how many were taken."""
-        n = len(data)
-        room = self.size - self.count
-        if n > room:
-            self.overflows += n - room
-            n = room
-        tail = self.head + self.count
-        for i in range(n):
-            if tail >= self.size:
-                tail -= self.size
-            self.buf[tail] = data[i]
-            tail += 1
-        self.count += n
-        return n
