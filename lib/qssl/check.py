@@ -57,6 +57,18 @@ def address(addr):
     return text(addr[0], "host"), integer(addr[1], "port", 1, 65535)
 
 
+def timeout(t):
+    """A socket timeout as settimeout() takes it: None, or a number >= 0 (seconds).
+    Checked when it is set: a bad value would fail later, in the middle of a connect or
+    a read."""
+    if t is not None:
+        if not isinstance(t, (int, float)) or isinstance(t, bool):
+            raise TypeError("timeout must be a number or None")
+        if not t >= 0:  # NaN too
+            raise OSError(_EINVAL, "timeout must be None or >= 0")
+    return t
+
+
 def payload(data):
     """data to send, as an object whose length is its length on the wire: bytes,
     bytearray and memoryview as they are (a memoryview is taken to be of bytes: looking

@@ -162,13 +162,7 @@ class Socket(IOBase):
 
     def settimeout(self, t):
         """None blocks, 0 is non-blocking, else seconds."""
-        # Checked here: a bad value would fail later, in the middle of a read.
-        if t is not None:
-            if not isinstance(t, (int, float)) or isinstance(t, bool):
-                raise TypeError("timeout must be a number or None")
-            if not t >= 0:  # NaN too
-                raise OSError(EINVAL, "timeout must be None or >= 0")
-        self._timeout = t
+        self._timeout = check.timeout(t)
         self._block = t != 0
 
     def cipher(self):

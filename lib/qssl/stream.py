@@ -103,12 +103,7 @@ class Stream(IOBase):
     # --- settings ------------------------------------------------------------------------
     def settimeout(self, t):
         """None blocks, 0 is non-blocking, else seconds: every call returns within it (+0.5 s)."""
-        if t is not None:
-            if not isinstance(t, (int, float)) or isinstance(t, bool):
-                raise TypeError("timeout must be a number or None")
-            if not t >= 0:  # NaN too: it would fail later, in the middle of a connect
-                raise OSError(compat.EINVAL, "timeout must be None or >= 0")
-        self._timeout = t
+        self._timeout = check.timeout(t)
         # A timeout too long for ticks arithmetic on a 32-bit board means blocking.
         self._tms = -1 if t is None or t * 1000 >= _MAX_MS else int(t * 1000)
 
